@@ -1,26 +1,114 @@
 package policy
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
 
 // Kind says where a document lives, which decides what AWS accepts in it.
 type Kind int
 
 const (
 	KindAny          Kind = iota // no placement checks
-	KindIdentity                 // IAM identity policy or permissions boundary: no Principal, no Id needed
+	KindIdentity                 // IAM identity policy or permissions boundary: no Principal
 	KindBucketPolicy             // S3 bucket policy: Principal required
 	KindKeyPolicy                // KMS key policy: Principal required
 )
 
-// Document is a parsed policy document. (being written: temporary)
+func (k Kind) String() string {
+	switch k {
+	case KindIdentity:
+		return "identity policy"
+	case KindBucketPolicy:
+		return "bucket policy"
+	case KindKeyPolicy:
+		return "key policy"
+	}
+	return "policy"
+}
+
+// Document is a parsed policy document. It keeps the exact source text and
+// its syntax tree, so Bytes returns the source unchanged until an edit, and
+// an edit changes only the text it must.
 type Document struct {
+	kind       Kind
+	text       []byte
+	lead       []byte
+	trail      []byte
+	root       *node
+	stmts      *member // the Statement member
 	version    string
 	id         string
 	statements []Statement
+	cache      any // evaluator's per-document compiled form; see evalCache
 }
 
-// Parse parses a policy document from its JSON text.
-func Parse(data []byte, kind Kind) (*Document, error) { return nil, errors.New("not yet") }
+// ParseError is a document AWS would refuse, located at a statement and a
+// field where that applies.
+type ParseError struct {
+	Index int    // statement index, -1 for the document itself
+	Sid   string // the statement's Sid, if it has one
+	Field string // the element at fault, e.g. "Effect" or "Condition.StringEquals"
+	Msg   string
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.Index >= 0 {
+		fmt.Fprintf(&b, "statement %d", e.Index)
+		if e.Sid != "" {
+			fmt.Fprintf(&b, " (Sid %q)", e.Sid)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Parse parses a policy document from its JSON text and checks it the way
+// AWS does for a document of the given kind.
+func Parse(data []byte, kind Kind) (*Document, error) {
+	lead, root, trail, err := parseTree(data)
+	if err != nil {
+		return nil, err
+	}
+	d := &Document{kind: kind, text: data, lead: lead, root: root, trail: trail}
+	if err := d.load(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ParseString parses a document given as a string, as AWS APIs return it.
+func ParseString(text string, kind Kind) (*Document, error) {
+	return Parse([]byte(text), kind)
+}
+
+// MustParse is Parse for documents known to be valid, such as test fixtures
+// and the tool's own templates; it panics on an error.
+func MustParse(text string, kind Kind) *Document {
+	d, err := Parse([]byte(text), kind)
+	if err != nil {
+		panic(fmt.Sprintf("policy.MustParse: %v", err))
+	}
+	return d
+}
+
+// New returns an empty document of the given kind, Version 2012-10-17, laid
+// out like json.MarshalIndent.
+func New(kind Kind) *Document {
+	return MustParse("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": []\n}", kind)
+}
+
+// Kind returns the kind the document was parsed as.
+func (d *Document) Kind() Kind { return d.kind }
 
 // Version returns the Version member, "" when absent.
 func (d *Document) Version() string { return d.version }
@@ -28,5 +116,312 @@ func (d *Document) Version() string { return d.version }
 // ID returns the Id member, "" when absent.
 func (d *Document) ID() string { return d.id }
 
-// Statements returns the typed statements in document order.
+// Statements returns the typed statements in document order. The slice is
+// shared: do not modify it.
 func (d *Document) Statements() []Statement { return d.statements }
+
+// SingleStatement reports whether Statement is one object, not an array.
+func (d *Document) SingleStatement() bool { return d.stmts.val.kind == kindObject }
+
+// Bytes returns the document's text: the source text until an edit. The
+// slice is shared: do not modify it.
+func (d *Document) Bytes() []byte { return d.text }
+
+// String returns the document's text.
+func (d *Document) String() string { return string(d.text) }
+
+// Clone returns an independent copy, for editing without touching d.
+func (d *Document) Clone() *Document {
+	c, err := Parse(bytes.Clone(d.text), d.kind)
+	if err != nil {
+		// d was parsed from this very text.
+		panic(fmt.Sprintf("policy: re-parsing a parsed document failed: %v", err))
+	}
+	return c
+}
+
+// load fills the typed view from the syntax tree and checks it.
+func (d *Document) load() error {
+	root := d.root
+	if root.kind != kindObject {
+		return &ParseError{Index: -1, Msg: fmt.Sprintf("a policy document must be a JSON object, got %s", root.kind)}
+	}
+	d.version, d.id, d.statements, d.stmts, d.cache = "", "", nil, nil, nil
+	if m := root.member("Version"); m != nil {
+		if m.val.kind != kindString {
+			return &ParseError{Index: -1, Field: "Version", Msg: "must be a string"}
+		}
+		if m.val.str != Version2012 && m.val.str != Version2008 {
+			return &ParseError{Index: -1, Field: "Version", Msg: fmt.Sprintf("%q is not a policy language version; use %q", m.val.str, Version2012)}
+		}
+		d.version = m.val.str
+	}
+	if m := root.member("Id"); m != nil {
+		if m.val.kind != kindString {
+			return &ParseError{Index: -1, Field: "Id", Msg: "must be a string"}
+		}
+		d.id = m.val.str
+	}
+	d.stmts = root.member("Statement")
+	if d.stmts == nil {
+		return &ParseError{Index: -1, Field: "Statement", Msg: "missing: a policy needs a Statement"}
+	}
+	var nodes []*node
+	switch v := d.stmts.val; v.kind {
+	case kindObject:
+		nodes = []*node{v}
+	case kindArray:
+		for _, e := range v.elems {
+			nodes = append(nodes, e.val)
+		}
+	default:
+		return &ParseError{Index: -1, Field: "Statement", Msg: fmt.Sprintf("must be an object or an array of objects, got %s", v.kind)}
+	}
+	d.statements = make([]Statement, len(nodes))
+	sids := make(map[string]int)
+	for i, n := range nodes {
+		s, err := parseStatement(i, n, d.kind)
+		if err != nil {
+			return err
+		}
+		if s.HasSid && s.Sid != "" {
+			if j, dup := sids[s.Sid]; dup {
+				return &ParseError{Index: i, Sid: s.Sid, Field: "Sid", Msg: fmt.Sprintf("statement %d has the same Sid; Sids must be unique within a policy", j)}
+			}
+			sids[s.Sid] = i
+		}
+		d.statements[i] = s
+	}
+	return nil
+}
+
+var iamSid = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+
+func parseStatement(i int, n *node, kind Kind) (Statement, error) {
+	s := Statement{Index: i}
+	fail := func(field, format string, args ...any) (Statement, error) {
+		return Statement{}, &ParseError{Index: i, Sid: s.Sid, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if n.kind != kindObject {
+		return fail("", "a statement must be an object, got %s", n.kind)
+	}
+	if m := n.member("Sid"); m != nil {
+		if m.val.kind != kindString {
+			return fail("Sid", "must be a string, got %s", m.val.kind)
+		}
+		s.Sid, s.HasSid = m.val.str, true
+		if kind == KindIdentity && !iamSid.MatchString(s.Sid) {
+			return fail("Sid", "IAM accepts only letters and digits in a Sid")
+		}
+	}
+	m := n.member("Effect")
+	switch {
+	case m == nil:
+		return fail("Effect", "missing: every statement needs Effect \"Allow\" or \"Deny\"")
+	case m.val.kind != kindString || (m.val.str != string(Allow) && m.val.str != string(Deny)):
+		return fail("Effect", "must be \"Allow\" or \"Deny\" (case-sensitive), got %s", m.val.raw)
+	}
+	s.Effect = Effect(m.val.str)
+
+	var err error
+	if s.Action, s.NotAction, err = pair(n, "Action", "NotAction", true); err != nil {
+		return fail("Action", "%v", err)
+	}
+	for _, a := range append(values(s.Action), values(s.NotAction)...) {
+		if a != "*" && !strings.Contains(a, ":") {
+			return fail(field(s.Action, "Action", "NotAction"), "%q is not an action; write service:Action, e.g. s3:GetObject", a)
+		}
+	}
+	if s.Resource, s.NotResource, err = pair(n, "Resource", "NotResource", kind != KindKeyPolicy); err != nil {
+		return fail("Resource", "%v", err)
+	}
+	if s.Principal, s.NotPrincipal, err = principals(n); err != nil {
+		return fail(field(s.Principal != nil || n.member("Principal") != nil, "Principal", "NotPrincipal"), "%v", err)
+	}
+	switch {
+	case kind == KindIdentity && (s.Principal != nil || s.NotPrincipal != nil):
+		return fail(field(s.Principal != nil, "Principal", "NotPrincipal"), "not allowed in an identity policy: IAM policies apply to the identity they are attached to")
+	case (kind == KindBucketPolicy || kind == KindKeyPolicy) && s.Principal == nil && s.NotPrincipal == nil:
+		return fail("Principal", "missing: a %s statement must name a Principal", kind)
+	}
+	if c := n.member("Condition"); c != nil {
+		if s.Conditions, err = conditions(c.val); err != nil {
+			return fail("Condition", "%v", err)
+		}
+	}
+	return s, nil
+}
+
+// field names the element that is present, for messages.
+func field[T comparable](first T, a, b string) string {
+	var zero T
+	if first != zero {
+		return a
+	}
+	return b
+}
+
+func values(s *Strings) []string {
+	if s == nil {
+		return nil
+	}
+	return s.Values
+}
+
+// pair reads an element that comes with its negation (Action/NotAction,
+// Resource/NotResource): exactly one of them, unless optional.
+func pair(n *node, name, notName string, required bool) (*Strings, *Strings, error) {
+	pos, neg := n.member(name), n.member(notName)
+	switch {
+	case pos != nil && neg != nil:
+		return nil, nil, fmt.Errorf("a statement takes %s or %s, not both", name, notName)
+	case pos == nil && neg == nil:
+		if required {
+			return nil, nil, fmt.Errorf("missing: a statement needs %s or %s", name, notName)
+		}
+		return nil, nil, nil
+	case pos != nil:
+		s, err := stringsOf(pos.val, name)
+		return s, nil, err
+	default:
+		s, err := stringsOf(neg.val, notName)
+		return nil, s, err
+	}
+}
+
+// stringsOf reads a string-or-array-of-strings value.
+func stringsOf(n *node, name string) (*Strings, error) {
+	switch n.kind {
+	case kindString:
+		if n.str == "" {
+			return nil, fmt.Errorf("%s: must not be empty", name)
+		}
+		return &Strings{Values: []string{n.str}, Single: true}, nil
+	case kindArray:
+		if len(n.elems) == 0 {
+			return nil, fmt.Errorf("%s: must not be an empty array", name)
+		}
+		s := &Strings{Values: make([]string, len(n.elems))}
+		for i, e := range n.elems {
+			if e.val.kind != kindString || e.val.str == "" {
+				return nil, fmt.Errorf("%s: element %d must be a non-empty string, got %s", name, i, e.val.raw)
+			}
+			s.Values[i] = e.val.str
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("%s: must be a string or an array of strings, got %s", name, n.kind)
+}
+
+func principals(n *node) (*Principal, *Principal, error) {
+	pos, neg := n.member("Principal"), n.member("NotPrincipal")
+	if pos != nil && neg != nil {
+		return nil, nil, errors.New("a statement takes Principal or NotPrincipal, not both")
+	}
+	var err error
+	var p, np *Principal
+	if pos != nil {
+		p, err = principal(pos.val)
+	}
+	if neg != nil {
+		np, err = principal(neg.val)
+	}
+	return p, np, err
+}
+
+// uniqueIDPattern matches IAM unique IDs as AWS shows them in policies after
+// the entity they named was deleted (AIDA… users, AROA… roles, and the
+// other four-letter prefixes of IAM identifiers).
+var uniqueIDPattern = regexp.MustCompile(`^A[A-Z0-9]{3}[A-Z0-9]{12,}$`)
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+func principal(n *node) (*Principal, error) {
+	if n.kind == kindString {
+		if n.str != "*" {
+			return nil, fmt.Errorf(`must be "*" or an object such as {"AWS": "arn:aws:iam::111122223333:root"}, got %s`, n.raw)
+		}
+		return &Principal{Star: true}, nil
+	}
+	if n.kind != kindObject {
+		return nil, fmt.Errorf("must be \"*\" or an object, got %s", n.kind)
+	}
+	if len(n.members) == 0 {
+		return nil, errors.New("must name at least one principal")
+	}
+	p := &Principal{}
+	for _, m := range n.members {
+		s, err := stringsOf(m.val, m.key)
+		if err != nil {
+			return nil, err
+		}
+		switch m.key {
+		case "AWS":
+			for _, v := range s.Values {
+				if v != "*" && !accountPattern.MatchString(v) && !uniqueIDPattern.MatchString(v) && !strings.HasPrefix(v, "arn:") {
+					return nil, fmt.Errorf("AWS: %q is not a principal: use an account ID, an ARN or \"*\"", v)
+				}
+			}
+			p.AWS = s.Values
+		case "Service":
+			p.Service = s.Values
+		case "Federated":
+			p.Federated = s.Values
+		case "CanonicalUser":
+			p.CanonicalUser = s.Values
+		default:
+			return nil, fmt.Errorf("unknown principal type %q: use AWS, Service, Federated or CanonicalUser", m.key)
+		}
+	}
+	return p, nil
+}
+
+func conditions(n *node) ([]Condition, error) {
+	if n.kind != kindObject {
+		return nil, fmt.Errorf("must be an object of operators, got %s", n.kind)
+	}
+	var out []Condition
+	for _, om := range n.members {
+		op, err := ParseOperator(om.key)
+		if err != nil {
+			return nil, err
+		}
+		if om.val.kind != kindObject {
+			return nil, fmt.Errorf("%s: must be an object of condition keys, got %s", om.key, om.val.kind)
+		}
+		for _, km := range om.val.members {
+			if km.key == "" {
+				return nil, fmt.Errorf("%s: empty condition key", om.key)
+			}
+			vals, err := conditionValues(km.val)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %v", om.key, km.key, err)
+			}
+			out = append(out, Condition{Operator: om.key, Op: op, Key: km.key, Values: vals})
+		}
+	}
+	return out, nil
+}
+
+func conditionValues(n *node) ([]string, error) {
+	scalar := func(v *node) (string, error) {
+		switch v.kind {
+		case kindString, kindNumber, kindBool:
+			return v.str, nil
+		}
+		return "", fmt.Errorf("values must be strings, numbers or booleans, got %s", v.kind)
+	}
+	if n.kind != kindArray {
+		s, err := scalar(n)
+		return []string{s}, err
+	}
+	out := make([]string, len(n.elems))
+	for i, e := range n.elems {
+		s, err := scalar(e.val)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}

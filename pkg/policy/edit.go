@@ -1,0 +1,214 @@
+package policy
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Edits change a document in place and keep every byte they do not have to
+// touch: an appended statement is laid out like its neighbours, a replaced
+// member value is rendered in the document's style, and everything else is
+// written back from its source text. After each edit the document is parsed
+// again from its new text, so the typed view, Bytes and the checks of Parse
+// always agree; an edit that would make the document invalid is refused and
+// leaves it unchanged.
+
+// AppendStatement adds a statement, given as a JSON object, at the end of
+// the Statement list. A single-object Statement becomes an array.
+func (d *Document) AppendStatement(stmt []byte) error {
+	n, err := parseFragment(stmt, kindObject)
+	if err != nil {
+		return fmt.Errorf("new statement: %w", err)
+	}
+	return d.edit(func(st style) {
+		v := d.stmts.val
+		if v.kind == kindObject {
+			d.wrapSingleStatement(st)
+			v = d.stmts.val
+		}
+		d.appendElem(v, n, st)
+	})
+}
+
+// SetStatementMember sets one member of statement i to a JSON value,
+// replacing its value in place or, when absent, adding it after the last
+// member.
+func (d *Document) SetStatementMember(i int, key string, value []byte) error {
+	n, err := parseFragment(value, 0)
+	if err != nil {
+		return fmt.Errorf("statement %d, %s: %w", i, key, err)
+	}
+	stmt, err := d.statementNode(i)
+	if err != nil {
+		return err
+	}
+	return d.edit(func(st style) {
+		stmt.dirty = true
+		if m := stmt.member(key); m != nil {
+			st.restyle(n, indentOf(m.lead))
+			m.val = n
+			return
+		}
+		last := stmt.members[len(stmt.members)-1]
+		indent := indentOf(last.lead)
+		st.restyle(n, indent)
+		keyRaw := stringNode(key).raw
+		stmt.members = append(stmt.members, &member{
+			lead: bytes.Clone(last.lead), keyRaw: keyRaw, key: key, sep: bytes.Clone(last.sep), val: n, trail: last.trail,
+		})
+		last.trail = nil
+	})
+}
+
+// RemoveStatementMember removes one member of statement i, if present.
+func (d *Document) RemoveStatementMember(i int, key string) error {
+	stmt, err := d.statementNode(i)
+	if err != nil {
+		return err
+	}
+	idx := -1
+	for j, m := range stmt.members {
+		if m.key == key {
+			idx = j
+		}
+	}
+	if idx < 0 {
+		return nil
+	}
+	return d.edit(func(style) {
+		stmt.dirty = true
+		removed := stmt.members[idx]
+		stmt.members = append(stmt.members[:idx], stmt.members[idx+1:]...)
+		if idx == len(stmt.members) && idx > 0 {
+			stmt.members[idx-1].trail = removed.trail
+		}
+	})
+}
+
+// RemoveStatement removes statement i. Removing the last statement leaves
+// an empty Statement array.
+func (d *Document) RemoveStatement(i int) error {
+	if _, err := d.statementNode(i); err != nil {
+		return err
+	}
+	return d.edit(func(style) {
+		v := d.stmts.val
+		if v.kind == kindObject {
+			d.stmts.val = &node{kind: kindArray, raw: []byte("[]")}
+			return
+		}
+		v.dirty = true
+		removed := v.elems[i]
+		v.elems = append(v.elems[:i], v.elems[i+1:]...)
+		switch {
+		case len(v.elems) == 0:
+			v.inner = nil
+		case i == 0:
+			v.elems[0].lead = removed.lead
+		case i == len(v.elems):
+			v.elems[i-1].trail = removed.trail
+		}
+	})
+}
+
+func (d *Document) statementNode(i int) (*node, error) {
+	v := d.stmts.val
+	switch {
+	case v.kind == kindObject && i == 0:
+		return v, nil
+	case v.kind == kindArray && i >= 0 && i < len(v.elems):
+		return v.elems[i].val, nil
+	}
+	return nil, fmt.Errorf("no statement %d: the document has %d", i, len(d.statements))
+}
+
+// edit applies a change to the syntax tree, renders the document and parses
+// the result again. On error the document is left as it was.
+func (d *Document) edit(change func(style)) error {
+	backup := d.text
+	st := detectStyle(d.root)
+	d.root.dirty = true
+	d.stmts.val.dirty = true
+	change(st)
+	var buf bytes.Buffer
+	buf.Grow(len(d.text) + 256)
+	buf.Write(d.lead)
+	d.root.write(&buf)
+	buf.Write(d.trail)
+	fresh, err := Parse(buf.Bytes(), d.kind)
+	if err != nil {
+		// Restore from the untouched source text.
+		old, perr := Parse(backup, d.kind)
+		if perr == nil {
+			*d = *old
+		}
+		return err
+	}
+	*d = *fresh
+	return nil
+}
+
+// wrapSingleStatement turns `"Statement": {…}` into `"Statement": [{…}]`,
+// keeping the object's text.
+func (d *Document) wrapSingleStatement(st style) {
+	obj := d.stmts.val
+	arr := &node{kind: kindArray, dirty: true}
+	indent := indentOf(d.stmts.lead)
+	lead, trail := "", ""
+	if st.pretty {
+		lead, trail = st.nl+indent+st.unit, st.nl+indent
+		// Re-indent the object one level deeper so it lines up inside the
+		// new brackets.
+		st.restyle(obj, indent+st.unit)
+	}
+	arr.elems = []*elem{{lead: []byte(lead), val: obj, trail: []byte(trail)}}
+	d.stmts.val = arr
+}
+
+// appendElem adds n at the end of array a, with the separators of its
+// neighbours: the white space after a comma, and the run before the
+// closing bracket moved from the old last element to the new one.
+func (d *Document) appendElem(a *node, n *node, st style) {
+	a.dirty = true
+	if len(a.elems) == 0 {
+		indent := indentOf(d.stmts.lead)
+		st.restyle(n, indent+st.unit)
+		lead, trail := st.lineBreak(indent+st.unit), st.lineBreak(indent)
+		a.elems = []*elem{{lead: []byte(lead), val: n, trail: []byte(trail)}}
+		a.inner = nil
+		return
+	}
+	last := a.elems[len(a.elems)-1]
+	lead := a.elems[0].lead
+	if len(a.elems) > 1 {
+		lead = last.lead
+	}
+	// Lay the new object out like its neighbour: members indented as the
+	// neighbour's are, closing brace where the neighbour's is.
+	closing := ""
+	if ms := last.val.members; last.val.kind == kindObject && len(ms) > 0 {
+		closing = indentOf(ms[len(ms)-1].trail)
+	} else {
+		closing = indentOf(lead)
+	}
+	st.restyle(n, closing)
+	middle := []byte(nil)
+	if len(a.elems) > 1 {
+		middle = a.elems[0].trail
+	}
+	a.elems = append(a.elems, &elem{lead: bytes.Clone(lead), val: n, trail: last.trail})
+	last.trail = middle
+}
+
+// parseFragment parses a JSON value given by the tool, optionally of a
+// required kind.
+func parseFragment(data []byte, want nodeKind) (*node, error) {
+	_, n, _, err := parseTree(data)
+	if err != nil {
+		return nil, err
+	}
+	if want != 0 && n.kind != want {
+		return nil, fmt.Errorf("must be %s, got %s", want, n.kind)
+	}
+	return n, nil
+}
