@@ -1,0 +1,165 @@
+package awsstate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// Options says which credentials read what. The principal's account (IAM)
+// and the resources' account (S3, KMS) each come from a profile or a role to
+// assume; with neither, the SDK's default credential chain. When both sides
+// are given the same way, one identity reads everything.
+type Options struct {
+	PrincipalProfile string
+	ResourceProfile  string
+	PrincipalRoleARN string
+	ResourceRoleARN  string
+	// EndpointURL points every client at a compatible server (S3 then uses
+	// path-style addressing). AWS_ENDPOINT_URL is honoured by the SDK itself.
+	EndpointURL string
+	// Region is the region for IAM, STS and the first S3 call (default: the
+	// profile's, else us-east-1); the bucket's own region is found.
+	Region string
+	// Parallel bounds the AWS calls in flight (default 8).
+	Parallel int
+	// Logf narrates (may be nil).
+	Logf func(format string, args ...any)
+}
+
+// Read gathers the state of principalARN's access to bucket from live AWS:
+// the result is what `bucketgrant snapshot` writes. Errors are *Error (use
+// Hint, Detail, ExitCode).
+func Read(ctx context.Context, opts Options, principalARN, bucket string) (*state.State, error) {
+	r, err := NewReader(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Read(ctx, principalARN, bucket)
+}
+
+// ReadDetailed is Read that also returns the identities that read (see
+// Reader.ReadDetailed).
+func ReadDetailed(ctx context.Context, opts Options, principalARN, bucket string) (*Result, error) {
+	r, err := NewReader(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.ReadDetailed(ctx, principalARN, bucket)
+}
+
+// NewReader builds a Reader with SDK clients from opts.
+func NewReader(ctx context.Context, opts Options) (*Reader, error) {
+	c, err := LoadClients(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var rcfg *aws.Config
+	if !c.SameIdentity {
+		rcfg = &c.Resource
+	}
+	r := NewReaderFromConfig(c.Principal, rcfg, c.PathStyle)
+	r.PrincipalLabel, r.ResourceLabel = c.PrincipalLabel, c.ResourceLabel
+	r.Parallel, r.Logf = opts.Parallel, opts.Logf
+	return r, nil
+}
+
+// NewReaderFromConfig builds a Reader from SDK configurations: principal
+// for IAM, resource (nil: the same identity) for S3 and KMS. S3 uses
+// path-style addressing when pathStyle is set, the configuration has a base
+// endpoint, or AWS_ENDPOINT_URL(_S3) is set.
+func NewReaderFromConfig(principal aws.Config, resource *aws.Config, pathStyle bool) *Reader {
+	r := &Reader{
+		IAM:          iam.NewFromConfig(principal),
+		PrincipalSTS: sts.NewFromConfig(principal),
+	}
+	rcfg := principal
+	if resource != nil {
+		rcfg = *resource
+		r.ResourceSTS = sts.NewFromConfig(rcfg)
+	}
+	pathStyle = pathStyle || rcfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	var mu sync.Mutex
+	s3c := map[string]*s3.Client{}
+	kmsc := map[string]*kms.Client{}
+	r.S3 = func(region string) S3API {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := s3c[region]; ok {
+			return c
+		}
+		c := s3.NewFromConfig(rcfg, func(o *s3.Options) {
+			if region != "" {
+				o.Region = region
+			}
+			o.UsePathStyle = pathStyle || o.UsePathStyle
+		})
+		s3c[region] = c
+		return c
+	}
+	r.KMS = func(region string) KMSAPI {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := kmsc[region]; ok {
+			return c
+		}
+		c := kms.NewFromConfig(rcfg, func(o *kms.Options) {
+			if region != "" {
+				o.Region = region
+			}
+		})
+		kmsc[region] = c
+		return c
+	}
+	return r
+}
+
+func label(profile, role string) string {
+	switch {
+	case role != "" && profile != "":
+		return fmt.Sprintf("role %s assumed with profile %q", role, profile)
+	case role != "":
+		return "role " + role
+	case profile != "":
+		return fmt.Sprintf("profile %q", profile)
+	}
+	return "the default credentials"
+}
+
+func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Config, error) {
+	var lo []func(*config.LoadOptions) error
+	if profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(profile))
+	}
+	if opts.Region != "" {
+		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	if opts.EndpointURL != "" {
+		lo = append(lo, config.WithBaseEndpoint(opts.EndpointURL))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return cfg, &Error{Kind: KindOther, Op: "load aws configuration for " + label(profile, role),
+			Hint: "check the profile name and ~/.aws/config", Err: err}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // IAM and STS are global; S3 finds the bucket's region
+	}
+	if role != "" {
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "bucketgrant"
+		}))
+	}
+	return cfg, nil
+}
