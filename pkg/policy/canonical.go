@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,18 +22,29 @@ import (
 // list sorted and de-duplicated, actions and condition keys in lower case,
 // account IDs as root ARNs, "*" principals as {"AWS":["*"]}. Two documents
 // with equal canonical forms grant exactly the same.
+//
+// Conditions are a sorted list of (operator, key, values) rather than a map:
+// the same key may appear twice under one operator when written in two
+// spellings ("aws:SourceIp" and "aws:sourceip", or under "StringEquals" and
+// "stringequals"), and those conditions must both hold, which merging their
+// values into one list would turn into either.
 func (d *Document) Canonical() []byte {
+	type cond struct {
+		Operator string   `json:"Operator"`
+		Key      string   `json:"Key"`
+		Values   []string `json:"Values"`
+	}
 	type stmt struct {
-		Sid          string                         `json:"Sid,omitempty"`
-		Effect       Effect                         `json:"Effect"`
-		Principal    map[string][]string            `json:"Principal,omitempty"`
-		NotPrincipal map[string][]string            `json:"NotPrincipal,omitempty"`
-		Action       []string                       `json:"Action,omitempty"`
-		NotAction    []string                       `json:"NotAction,omitempty"`
-		Resource     []string                       `json:"Resource,omitempty"`
-		NotResource  []string                       `json:"NotResource,omitempty"`
-		Condition    map[string]map[string][]string `json:"Condition,omitempty"`
-		Other        map[string]json.RawMessage     `json:"Other,omitempty"`
+		Sid          string                     `json:"Sid,omitempty"`
+		Effect       Effect                     `json:"Effect"`
+		Principal    map[string][]string        `json:"Principal,omitempty"`
+		NotPrincipal map[string][]string        `json:"NotPrincipal,omitempty"`
+		Action       []string                   `json:"Action,omitempty"`
+		NotAction    []string                   `json:"NotAction,omitempty"`
+		Resource     []string                   `json:"Resource,omitempty"`
+		NotResource  []string                   `json:"NotResource,omitempty"`
+		Condition    []cond                     `json:"Condition,omitempty"`
+		Other        map[string]json.RawMessage `json:"Other,omitempty"`
 	}
 	stmts := make([]string, 0, len(d.statements))
 	for i, s := range d.statements {
@@ -42,17 +54,17 @@ func (d *Document) Canonical() []byte {
 			Action: canonicalList(values(s.Action), strings.ToLower), NotAction: canonicalList(values(s.NotAction), strings.ToLower),
 			Resource: canonicalList(values(s.Resource), nil), NotResource: canonicalList(values(s.NotResource), nil),
 		}
-		for _, cond := range s.Conditions {
-			if c.Condition == nil {
-				c.Condition = make(map[string]map[string][]string)
-			}
-			op := cond.Op.String()
-			if c.Condition[op] == nil {
-				c.Condition[op] = make(map[string][]string)
-			}
-			key := strings.ToLower(cond.Key)
-			c.Condition[op][key] = canonicalList(append(c.Condition[op][key], cond.Values...), nil)
+		for _, sc := range s.Conditions {
+			c.Condition = append(c.Condition, cond{
+				Operator: sc.Op.String(), Key: strings.ToLower(sc.Key), Values: canonicalList(sc.Values, nil),
+			})
 		}
+		slices.SortFunc(c.Condition, func(a, b cond) int {
+			return cmp.Or(strings.Compare(a.Operator, b.Operator), strings.Compare(a.Key, b.Key), slices.Compare(a.Values, b.Values))
+		})
+		c.Condition = slices.CompactFunc(c.Condition, func(a, b cond) bool {
+			return a.Operator == b.Operator && a.Key == b.Key && slices.Equal(a.Values, b.Values)
+		})
 		if n, err := d.statementNode(i); err == nil {
 			for _, m := range n.members {
 				if !knownStatementMember[m.key] {
@@ -76,7 +88,10 @@ func (d *Document) Canonical() []byte {
 		b, _ = json.Marshal(d.id)
 		buf.Write(b)
 	}
-	for _, m := range d.root.members {
+	// Unknown top-level members in name order, as json.Marshal writes the
+	// unknown members of a statement: their order means nothing.
+	others := slices.SortedFunc(slices.Values(d.root.members), func(a, b *member) int { return strings.Compare(a.key, b.key) })
+	for _, m := range others {
 		if m.key != "Version" && m.key != "Id" && m.key != "Statement" {
 			fmt.Fprintf(&buf, ",%s:%s", stringNode(m.key).raw, compact(m.val))
 		}

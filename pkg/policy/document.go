@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind says where a document lives, which decides what AWS accepts in it.
@@ -43,7 +44,6 @@ type Document struct {
 	version    string
 	id         string
 	statements []Statement
-	cache      any // evaluator's per-document compiled form; see evalCache
 }
 
 // ParseError is a document AWS would refuse, located at a statement and a
@@ -76,6 +76,10 @@ func (e *ParseError) Error() string {
 // AWS does for a document of the given kind.
 func Parse(data []byte, kind Kind) (*Document, error) {
 	lead, root, trail, err := parseTree(data)
+	var dup *duplicateError
+	if errors.As(err, &dup) {
+		return nil, duplicateMember(root, dup)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +150,7 @@ func (d *Document) load() error {
 	if root.kind != kindObject {
 		return &ParseError{Index: -1, Msg: fmt.Sprintf("a policy document must be a JSON object, got %s", root.kind)}
 	}
-	d.version, d.id, d.statements, d.stmts, d.cache = "", "", nil, nil, nil
+	d.version, d.id, d.statements, d.stmts = "", "", nil, nil
 	if m := root.member("Version"); m != nil {
 		if m.val.kind != kindString {
 			return &ParseError{Index: -1, Field: "Version", Msg: "must be a string"}
@@ -192,7 +196,117 @@ func (d *Document) load() error {
 		}
 		d.statements[i] = s
 	}
-	return nil
+	return d.checkCharacters()
+}
+
+// checkCharacters refuses, in IAM and KMS documents, the characters their
+// APIs reject: they take only tab, line feed, carriage return and U+0020 to
+// U+00FF (aws-facts.md §4). The check is on the text, as AWS's is, so a
+// character written as a \u escape passes.
+func (d *Document) checkCharacters() error {
+	if d.kind != KindIdentity && d.kind != KindKeyPolicy {
+		return nil
+	}
+	off := bytes.IndexFunc(d.text, func(r rune) bool { return r > 0xFF })
+	if off < 0 {
+		return nil
+	}
+	r, _ := utf8.DecodeRune(d.text[off:])
+	var at *SyntaxError
+	errors.As((&parser{data: d.text, pos: off}).errorf(""), &at)
+	msg := fmt.Sprintf("character %q (U+%04X) at line %d, column %d: IAM and KMS accept only tab, line feed, carriage return and U+0020 to U+00FF",
+		r, r, at.Line, at.Column)
+	var nodes []*node
+	if v := d.stmts.val; v.kind == kindObject {
+		nodes = []*node{v}
+	} else {
+		for _, e := range v.elems {
+			nodes = append(nodes, e.val)
+		}
+	}
+	for i, n := range nodes {
+		if start := d.offset(n.raw); off >= start && off < start+len(n.raw) {
+			return &ParseError{Index: i, Sid: d.statements[i].Sid, Field: d.pathAt(n, off, ""), Msg: msg}
+		}
+	}
+	return &ParseError{Index: -1, Field: d.pathAt(d.root, off, ""), Msg: msg}
+}
+
+// offset returns where b, a slice of the source text as every node of a
+// freshly parsed tree holds, starts in it.
+func (d *Document) offset(b []byte) int { return cap(d.text) - cap(b) }
+
+// pathAt names the member of n whose text holds byte offset off, e.g.
+// "Condition.StringEquals.aws:SourceVpce".
+func (d *Document) pathAt(n *node, off int, path string) string {
+	within := func(b []byte) bool { start := d.offset(b); return off >= start && off < start+len(b) }
+	for _, m := range n.members {
+		if within(m.keyRaw) {
+			return joinPath(path, m.key)
+		}
+		if within(m.val.raw) {
+			return d.pathAt(m.val, off, joinPath(path, m.key))
+		}
+	}
+	for i, e := range n.elems {
+		if within(e.val.raw) {
+			return d.pathAt(e.val, off, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+	return path
+}
+
+// duplicateMember reports a repeated member name as a ParseError naming the
+// statement and the path to the name, e.g. Condition.StringEquals.aws:SourceIp.
+func duplicateMember(root *node, dup *duplicateError) error {
+	msg := fmt.Sprintf("duplicate member name at line %d, column %d: AWS rejects a policy that repeats a name in one object", dup.Line, dup.Column)
+	if root.kind != kindObject {
+		return dup.SyntaxError
+	}
+	var walk func(n *node, path string) (string, bool)
+	walk = func(n *node, path string) (string, bool) {
+		if n == dup.obj {
+			return joinPath(path, n.dup), true
+		}
+		for _, m := range n.members {
+			if p, ok := walk(m.val, joinPath(path, m.key)); ok {
+				return p, true
+			}
+		}
+		for i, e := range n.elems {
+			if p, ok := walk(e.val, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	if m := root.member("Statement"); m != nil {
+		stmts := []*node{m.val}
+		if m.val.kind == kindArray {
+			stmts = stmts[:0]
+			for _, e := range m.val.elems {
+				stmts = append(stmts, e.val)
+			}
+		}
+		for i, st := range stmts {
+			if field, ok := walk(st, ""); ok {
+				sid := ""
+				if s := st.member("Sid"); s != nil && s.val.kind == kindString {
+					sid = s.val.str
+				}
+				return &ParseError{Index: i, Sid: sid, Field: field, Msg: msg}
+			}
+		}
+	}
+	field, _ := walk(root, "")
+	return &ParseError{Index: -1, Field: field, Msg: msg}
+}
+
+func joinPath(path, key string) string {
+	if path == "" || key == "" {
+		return path + key
+	}
+	return path + "." + key
 }
 
 var iamSid = regexp.MustCompile(`^[A-Za-z0-9]*$`)
@@ -232,7 +346,11 @@ func parseStatement(i int, n *node, kind Kind) (Statement, error) {
 			return fail(field(s.Action, "Action", "NotAction"), "%q is not an action; write service:Action, e.g. s3:GetObject", a)
 		}
 	}
-	if s.Resource, s.NotResource, err = pair(n, "Resource", "NotResource", kind != KindKeyPolicy); err != nil {
+	// A key policy statement without Resource is accepted and grants nothing
+	// (aws-facts.md §4); other resource policies, such as role trust
+	// policies, have none, and KindAny places no such demand.
+	resourceRequired := kind == KindIdentity || kind == KindBucketPolicy
+	if s.Resource, s.NotResource, err = pair(n, "Resource", "NotResource", resourceRequired); err != nil {
 		return fail("Resource", "%v", err)
 	}
 	if s.Principal, s.NotPrincipal, err = principals(n); err != nil {
@@ -245,8 +363,9 @@ func parseStatement(i int, n *node, kind Kind) (Statement, error) {
 		return fail("Principal", "missing: a %s statement must name a Principal", kind)
 	}
 	if c := n.member("Condition"); c != nil {
-		if s.Conditions, err = conditions(c.val); err != nil {
-			return fail("Condition", "%v", err)
+		var at string
+		if s.Conditions, at, err = conditions(c.val); err != nil {
+			return fail(joinPath("Condition", at), "%v", err)
 		}
 	}
 	return s, nil
@@ -376,31 +495,33 @@ func principal(n *node) (*Principal, error) {
 	return p, nil
 }
 
-func conditions(n *node) ([]Condition, error) {
+// conditions reads a Condition block. On error it also returns where, as
+// "Operator" or "Operator.key", so the message names the field.
+func conditions(n *node) ([]Condition, string, error) {
 	if n.kind != kindObject {
-		return nil, fmt.Errorf("must be an object of operators, got %s", n.kind)
+		return nil, "", fmt.Errorf("must be an object of operators, got %s", n.kind)
 	}
 	var out []Condition
 	for _, om := range n.members {
 		op, err := ParseOperator(om.key)
 		if err != nil {
-			return nil, err
+			return nil, om.key, err
 		}
 		if om.val.kind != kindObject {
-			return nil, fmt.Errorf("%s: must be an object of condition keys, got %s", om.key, om.val.kind)
+			return nil, om.key, fmt.Errorf("must be an object of condition keys, got %s", om.val.kind)
 		}
 		for _, km := range om.val.members {
 			if km.key == "" {
-				return nil, fmt.Errorf("%s: empty condition key", om.key)
+				return nil, om.key, errors.New("empty condition key")
 			}
 			vals, err := conditionValues(km.val)
 			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %v", om.key, km.key, err)
+				return nil, joinPath(om.key, km.key), err
 			}
 			out = append(out, Condition{Operator: om.key, Op: op, Key: km.key, Values: vals})
 		}
 	}
-	return out, nil
+	return out, "", nil
 }
 
 func conditionValues(n *node) ([]string, error) {

@@ -21,12 +21,11 @@ func (d *Document) AppendStatement(stmt []byte) error {
 		return fmt.Errorf("new statement: %w", err)
 	}
 	return d.edit(func(st style) {
-		v := d.stmts.val
-		if v.kind == kindObject {
-			d.wrapSingleStatement(st)
-			v = d.stmts.val
+		if d.stmts.val.kind == kindObject {
+			d.wrapSingleStatement(n, st)
+			return
 		}
-		d.appendElem(v, n, st)
+		d.appendElem(d.stmts.val, n, st)
 	})
 }
 
@@ -44,6 +43,7 @@ func (d *Document) SetStatementMember(i int, key string, value []byte) error {
 	}
 	return d.edit(func(st style) {
 		stmt.dirty = true
+		st = st.near(stmt)
 		if m := stmt.member(key); m != nil {
 			st.restyle(n, indentOf(m.lead))
 			m.val = n
@@ -79,14 +79,20 @@ func (d *Document) RemoveStatementMember(i int, key string) error {
 		stmt.dirty = true
 		removed := stmt.members[idx]
 		stmt.members = append(stmt.members[:idx], stmt.members[idx+1:]...)
-		if idx == len(stmt.members) && idx > 0 {
+		switch {
+		case len(stmt.members) == 0:
+		case idx == 0:
+			stmt.members[0].lead = removed.lead
+		case idx == len(stmt.members):
 			stmt.members[idx-1].trail = removed.trail
 		}
 	})
 }
 
 // RemoveStatement removes statement i. Removing the last statement leaves
-// an empty Statement array.
+// an empty Statement array. Removing a statement just appended gives back
+// the text from before the append, except where that added brackets around
+// a single-object Statement, which stay.
 func (d *Document) RemoveStatement(i int) error {
 	if _, err := d.statementNode(i); err != nil {
 		return err
@@ -102,7 +108,13 @@ func (d *Document) RemoveStatement(i int) error {
 		v.elems = append(v.elems[:i], v.elems[i+1:]...)
 		switch {
 		case len(v.elems) == 0:
+			// `[ {…} ]` empties to `[ ]`, as Jackson writes it, and a line
+			// break to `[]`, as json.MarshalIndent does: the inverse of
+			// appendElem on an empty array.
 			v.inner = nil
+			if !bytes.ContainsAny(removed.trail, "\r\n") {
+				v.inner = removed.trail
+			}
 		case i == 0:
 			v.elems[0].lead = removed.lead
 		case i == len(v.elems):
@@ -148,21 +160,29 @@ func (d *Document) edit(change func(style)) error {
 	return nil
 }
 
-// wrapSingleStatement turns `"Statement": {…}` into `"Statement": [{…}]`,
-// keeping the object's text.
-func (d *Document) wrapSingleStatement(st style) {
+// wrapSingleStatement turns `"Statement": {…}` into `"Statement": [{…}, n]`.
+// The object keeps its text, so the only change to it is the bracket before
+// it; n is laid out like it.
+func (d *Document) wrapSingleStatement(n *node, st style) {
 	obj := d.stmts.val
-	arr := &node{kind: kindArray, dirty: true}
-	indent := indentOf(d.stmts.lead)
-	lead, trail := "", ""
+	st = st.near(obj)
+	gap := st.objGap
 	if st.pretty {
-		lead, trail = st.nl+indent+st.unit, st.nl+indent
-		// Re-indent the object one level deeper so it lines up inside the
-		// new brackets.
-		st.restyle(obj, indent+st.unit)
+		gap = " "
 	}
-	arr.elems = []*elem{{lead: []byte(lead), val: obj, trail: []byte(trail)}}
-	d.stmts.val = arr
+	st.restyle(n, closingIndent(obj))
+	d.stmts.val = &node{kind: kindArray, dirty: true, elems: []*elem{
+		{val: obj},
+		{lead: []byte(gap), val: n},
+	}}
+}
+
+// closingIndent returns the indentation of an object's closing brace.
+func closingIndent(obj *node) string {
+	if ms := obj.members; obj.kind == kindObject && len(ms) > 0 {
+		return indentOf(ms[len(ms)-1].trail)
+	}
+	return ""
 }
 
 // appendElem adds n at the end of array a, with the separators of its
@@ -172,8 +192,14 @@ func (d *Document) appendElem(a *node, n *node, st style) {
 	a.dirty = true
 	if len(a.elems) == 0 {
 		indent := indentOf(d.stmts.lead)
-		st.restyle(n, indent+st.unit)
 		lead, trail := st.lineBreak(indent+st.unit), st.lineBreak(indent)
+		closing := indent + st.unit
+		if len(a.inner) > 0 && !bytes.ContainsAny(a.inner, "\r\n") {
+			// `[ ]` (Jackson, as KMS writes it) becomes `[ {…} ]` with the
+			// object's brace on the bracket's line; RemoveStatement undoes it.
+			lead, trail, closing = string(a.inner), string(a.inner), indent
+		}
+		st.restyle(n, closing)
 		a.elems = []*elem{{lead: []byte(lead), val: n, trail: []byte(trail)}}
 		a.inner = nil
 		return
@@ -185,13 +211,11 @@ func (d *Document) appendElem(a *node, n *node, st style) {
 	}
 	// Lay the new object out like its neighbour: members indented as the
 	// neighbour's are, closing brace where the neighbour's is.
-	closing := ""
-	if ms := last.val.members; last.val.kind == kindObject && len(ms) > 0 {
-		closing = indentOf(ms[len(ms)-1].trail)
-	} else {
-		closing = indentOf(lead)
+	closing := indentOf(lead)
+	if last.val.kind == kindObject && len(last.val.members) > 0 {
+		closing = closingIndent(last.val)
 	}
-	st.restyle(n, closing)
+	st.near(last.val).restyle(n, closing)
 	middle := []byte(nil)
 	if len(a.elems) > 1 {
 		middle = a.elems[0].trail

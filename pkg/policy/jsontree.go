@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -14,9 +15,9 @@ import (
 // forgets member order, number text and layout, and silently accepts
 // duplicate member names, which AWS rejects.
 
-// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
-// Real policies nest five levels deep (Statement, statement, Condition,
-// operator, key, values).
+// maxDepth bounds nesting, counted in objects and arrays, so that hostile
+// input cannot exhaust the stack. Real policies nest six levels deep (the
+// document, Statement, a statement, Condition, an operator, a value list).
 const maxDepth = 64
 
 type nodeKind byte
@@ -58,6 +59,7 @@ type node struct {
 	elems   []*elem
 	inner   []byte // white space inside an empty object or array
 	dirty   bool
+	dup     string // the first member name this object repeats, if any
 }
 
 // member is one "key": value pair of an object, with the white space before
@@ -85,13 +87,25 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
+// duplicateError is well-formed JSON that repeats a member name in one
+// object. AWS rejects such a document, but unlike other syntax errors the
+// tree is complete, so Parse can say which statement and field repeat.
+type duplicateError struct {
+	*SyntaxError
+	obj *node // the object holding the repeated name
+}
+
+func (e *duplicateError) Unwrap() error { return e.SyntaxError }
+
 type parser struct {
 	data []byte
 	pos  int
+	dup  *duplicateError // the first repeated member name in the text
 }
 
 // parseTree parses one JSON value with optional surrounding white space.
-// It returns the value and the white space before and after it.
+// It returns the value and the white space before and after it. A repeated
+// member name is a *duplicateError returned together with the tree.
 func parseTree(data []byte) (lead []byte, root *node, trail []byte, err error) {
 	p := &parser{data: data}
 	lead = p.space()
@@ -103,16 +117,23 @@ func parseTree(data []byte) (lead []byte, root *node, trail []byte, err error) {
 	if p.pos != len(p.data) {
 		return nil, nil, nil, p.errorf("unexpected %s after the document", p.describe())
 	}
+	if p.dup != nil {
+		return lead, root, trail, p.dup
+	}
 	return lead, root, trail, nil
 }
 
 func (p *parser) errorf(format string, args ...any) error {
+	// Columns count characters, as editors show them, not bytes.
 	line, col := 1, 1
 	for _, c := range p.data[:min(p.pos, len(p.data))] {
-		if c == '\n' {
+		switch {
+		case c == '\n':
 			line++
 			col = 1
-		} else {
+		case !utf8.RuneStart(c):
+			// A continuation byte belongs to the character before it.
+		default:
 			col++
 		}
 	}
@@ -141,13 +162,12 @@ func (p *parser) space() []byte {
 }
 
 func (p *parser) value(depth int) (*node, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("nested more than %d levels deep", maxDepth)
-	}
 	if p.pos >= len(p.data) {
 		return nil, p.errorf("unexpected end of input, expected a value")
 	}
 	switch c := p.data[p.pos]; {
+	case (c == '{' || c == '[') && depth >= maxDepth:
+		return nil, p.errorf("nested more than %d levels deep", maxDepth)
 	case c == '{':
 		return p.object(depth)
 	case c == '[':
@@ -221,35 +241,38 @@ func (p *parser) number() (*node, error) {
 }
 
 // string scans a JSON string starting at the opening quote and returns its
-// decoded value.
+// decoded value. It decodes escapes itself rather than through
+// encoding/json, which replaces invalid UTF-8 and lone surrogates with
+// U+FFFD: that would silently change a policy, so both are errors here.
 func (p *parser) string() (string, error) {
 	start := p.pos
 	p.pos++
-	escaped := false
+	var out []byte // nil until the first escape: most strings have none
+	chunk := p.pos
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		switch {
 		case c == '"':
-			p.pos++
-			body := p.data[start+1 : p.pos-1]
-			if !escaped && utf8.Valid(body) {
-				return string(body), nil
-			}
-			var s string
-			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
-				p.pos = start
-				return "", p.errorf("malformed string: %v", err)
-			}
-			if !utf8.Valid(body) && !escaped {
-				// encoding/json replaced invalid bytes with U+FFFD; say so
-				// instead of silently changing a policy.
+			if !utf8.Valid(p.data[start+1 : p.pos]) {
 				p.pos = start
 				return "", p.errorf("string is not valid UTF-8")
 			}
-			return s, nil
+			p.pos++
+			if out == nil {
+				return string(p.data[chunk : p.pos-1]), nil
+			}
+			return string(append(out, p.data[chunk:p.pos-1]...)), nil
 		case c == '\\':
-			escaped = true
-			p.pos += 2
+			out = append(out, p.data[chunk:p.pos]...)
+			if out == nil {
+				out = []byte{}
+			}
+			r, err := p.escape()
+			if err != nil {
+				return "", err
+			}
+			out = utf8.AppendRune(out, r)
+			chunk = p.pos
 		case c < 0x20:
 			return "", p.errorf("control character %q inside a string must be escaped", rune(c))
 		default:
@@ -258,6 +281,72 @@ func (p *parser) string() (string, error) {
 	}
 	p.pos = start
 	return "", p.errorf("unterminated string")
+}
+
+// escape decodes one escape sequence at p.pos (the backslash), joining a
+// UTF-16 surrogate pair into one rune.
+func (p *parser) escape() (rune, error) {
+	at := p.pos
+	if p.pos+1 >= len(p.data) {
+		return 0, p.errorf("unterminated string")
+	}
+	p.pos += 2
+	switch c := p.data[p.pos-1]; c {
+	case '"', '\\', '/':
+		return rune(c), nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+		r, ok := p.hex4()
+		if !ok {
+			p.pos = at
+			return 0, p.errorf("malformed \\u escape: want four hex digits")
+		}
+		if !utf16.IsSurrogate(r) {
+			return r, nil
+		}
+		if bytes.HasPrefix(p.data[p.pos:], []byte(`\u`)) {
+			p.pos += 2
+			if r2, ok := p.hex4(); ok {
+				if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+					return pair, nil
+				}
+			}
+		}
+		p.pos = at
+		return 0, p.errorf("\\u escape is half of a UTF-16 surrogate pair")
+	}
+	p.pos = at
+	return 0, p.errorf("unknown escape \\%c in a string", p.data[at+1])
+}
+
+func (p *parser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.data[p.pos : p.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.pos += 4
+	return r, true
 }
 
 func (p *parser) object(depth int) (*node, error) {
@@ -282,9 +371,16 @@ func (p *parser) object(depth int) (*node, error) {
 			return nil, err
 		}
 		m := &member{lead: ws, keyRaw: p.data[keyStart:p.pos], key: key}
-		if seen[key] {
-			p.pos = keyStart
-			return nil, p.errorf("duplicate member name %q", key)
+		if seen[key] && n.dup == "" {
+			// Keep parsing: a later syntax error takes precedence, and a
+			// complete tree lets Parse name the statement.
+			n.dup = key
+			if p.dup == nil {
+				end := p.pos
+				p.pos = keyStart
+				p.dup = &duplicateError{SyntaxError: p.errorf("duplicate member name %q", key).(*SyntaxError), obj: n}
+				p.pos = end
+			}
 		}
 		seen[key] = true
 		sepStart := p.pos

@@ -1,0 +1,526 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// editLayout is a document layout edits must respect. Files under
+// testdata/edits/ hold the expected result of each edit on each layout.
+type editLayout struct {
+	name string
+	kind Kind
+	text string
+}
+
+func editLayouts(t *testing.T) []editLayout {
+	t.Helper()
+	fromCorpus := []struct{ name, file string }{
+		{"compact-iam", "identity-compact-iam.json"},
+		{"compact-s3", "bucket-require-sse-kms.json"},
+		{"kms-console", "key-console-admins-users-grants.json"},
+		{"kms-default", "key-default-policy.json"},
+		{"marshalindent", "identity-notresource.json"},
+		{"four-space-indent", "identity-notaction-mfa.json"},
+		{"single-object-pretty", "identity-single-statement-object.json"},
+		{"single-object-compact", "bucket-single-statement-object.json"},
+		{"empty-statement-array", "any-empty-statement-array.json"},
+		{"crlf", "key-crlf-line-endings.json"},
+		{"tabs", "identity-tab-indented.json"},
+		{"spaces-around-punctuation", "identity-spaces-around-punctuation.json"},
+		{"trailing-white-space", "identity-trailing-whitespace.json"},
+		{"one-line-values-in-pretty", "identity-username-variable.json"},
+	}
+	var out []editLayout
+	for _, c := range fromCorpus {
+		text, err := os.ReadFile(filepath.Join("testdata", "corpus", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind, _ := corpusKind(c.file)
+		out = append(out, editLayout{c.name, kind, string(text)})
+	}
+	return append(out,
+		editLayout{"kms-empty-statement-array", KindAny, "{\n  \"Version\" : \"2012-10-17\",\n  \"Statement\" : [ ]\n}"},
+		editLayout{"one-line-statements-in-pretty", KindAny, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:ListBucket\"], \"Resource\": \"*\"},\n    {\"Effect\": \"Deny\", \"NotAction\": \"s3:*\", \"Resource\": \"*\"}\n  ]\n}\n"},
+		editLayout{"compact-empty-statement-array", KindAny, `{"Version":"2012-10-17","Statement":[]}`},
+	)
+}
+
+// addedStatement is the statement the tests append: every kind of value, so
+// the layout of nested objects and arrays shows in the golden files.
+func addedStatement(kind Kind) string {
+	principal := `"Principal":{"AWS":["arn:aws:iam::111122223333:role/Added","444455556666"]},`
+	if kind == KindIdentity {
+		principal = ""
+	}
+	return `{"Sid":"BucketgrantAdded","Effect":"Allow",` + principal + `"Action":["s3:GetObject","s3:ListBucket"],"Resource":"arn:aws:s3:::added/*","Condition":{"StringEquals":{"aws:PrincipalTag/team":["a","b"]},"Bool":{"aws:SecureTransport":"true"}}}`
+}
+
+// nodeSpan returns where a node of d's tree sits in d.Bytes(): every node
+// of a freshly parsed document is a slice of its text.
+func nodeSpan(t *testing.T, d *Document, n *node) (int, int) {
+	t.Helper()
+	start := cap(d.text) - cap(n.raw)
+	if start < 0 || start+len(n.raw) > len(d.text) || !bytes.Equal(d.text[start:start+len(n.raw)], n.raw) {
+		t.Fatalf("node is not a slice of the document text")
+	}
+	return start, start + len(n.raw)
+}
+
+// changedRegion returns the region of before that differs from after, and
+// the text after holds in its place, by common prefix and suffix.
+func changedRegion(before, after []byte) (start, endBefore, endAfter int) {
+	for start < len(before) && start < len(after) && before[start] == after[start] {
+		start++
+	}
+	endBefore, endAfter = len(before), len(after)
+	for endBefore > start && endAfter > start && before[endBefore-1] == after[endAfter-1] {
+		endBefore--
+		endAfter--
+	}
+	return start, endBefore, endAfter
+}
+
+// checkOnlyInserted asserts that after is before with inserted added once
+// and, besides it, only white space, commas and brackets.
+func checkOnlyInserted(t *testing.T, before, after, inserted []byte) {
+	t.Helper()
+	rest := after
+	if len(inserted) > 0 {
+		if bytes.Count(after, inserted) != bytes.Count(before, inserted)+1 {
+			t.Fatalf("inserted text not found exactly once:\n%s", inserted)
+		}
+		// The last occurrence is the new text: edits append.
+		i := bytes.LastIndex(after, inserted)
+		rest = append(bytes.Clone(after[:i]), after[i+len(inserted):]...)
+	}
+	j := 0
+	var extra []byte
+	for _, c := range rest {
+		switch {
+		case j < len(before) && c == before[j]:
+			j++
+		case strings.IndexByte(" \t\r\n,[]", c) >= 0:
+			extra = append(extra, c)
+		default:
+			t.Fatalf("the edit changed more than the inserted text: unexpected %q at %d of\n%s", c, len(extra)+j, rest)
+		}
+	}
+	if j != len(before) {
+		t.Fatalf("the edit removed original text from %d on:\n%s", j, before[j:])
+	}
+	if len(extra) > 16 {
+		t.Errorf("the edit added %q beside the inserted text", extra)
+	}
+}
+
+// lastStatementText is the text of the last statement of d.
+func lastStatementText(t *testing.T, d *Document) []byte {
+	t.Helper()
+	n, err := d.statementNode(len(d.Statements()) - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, e := nodeSpan(t, d, n)
+	return d.Bytes()[s:e]
+}
+
+func statementsWithoutIndex(ss []Statement) []Statement {
+	out := make([]Statement, len(ss))
+	for i, s := range ss {
+		s.Index = 0
+		out[i] = s
+	}
+	return out
+}
+
+func TestEditAppendStatement(t *testing.T) {
+	for _, l := range editLayouts(t) {
+		t.Run(l.name, func(t *testing.T) {
+			d := docFromText(t, l.text, l.kind)
+			before := bytes.Clone(d.Bytes())
+			orig := d.Statements()
+			n := len(orig)
+			stmt := addedStatement(l.kind)
+
+			if err := d.AppendStatement([]byte(stmt)); err != nil {
+				t.Fatalf("AppendStatement: %v", err)
+			}
+			after := bytes.Clone(d.Bytes())
+			checkGolden(t, filepath.Join("testdata", "edits", l.name+".append.json"), after)
+
+			if got := len(d.Statements()); got != n+1 {
+				t.Fatalf("%d statements after the append, want %d", got, n+1)
+			}
+			if diff := cmp.Diff(orig, d.Statements()[:n]); diff != "" {
+				t.Errorf("original statements changed (-before +after):\n%s", diff)
+			}
+			want := docFromText(t, `{"Statement":[`+stmt+`]}`, l.kind).Statements()
+			if diff := cmp.Diff(statementsWithoutIndex(want), statementsWithoutIndex(d.Statements()[n:])); diff != "" {
+				t.Errorf("appended statement (-want +got):\n%s", diff)
+			}
+			if d.SingleStatement() {
+				t.Errorf("two statements but SingleStatement() is true")
+			}
+			if _, err := Parse(after, l.kind); err != nil {
+				t.Errorf("the result does not parse: %v", err)
+			}
+
+			inserted := lastStatementText(t, d)
+			checkOnlyInserted(t, before, after, inserted)
+			if !strings.HasPrefix(l.name, "single-object") {
+				// Away from a single-object Statement, appending inserts
+				// text and removes none.
+				if s, eb, _ := changedRegion(before, after); s != eb {
+					t.Errorf("the append replaced %q", before[s:eb])
+				}
+			}
+			if n > 0 {
+				neighbour, _ := docFromText(t, l.text, l.kind).statementNode(n - 1)
+				if multiline := bytes.ContainsRune(neighbour.raw, '\n'); multiline != bytes.ContainsRune(inserted, '\n') {
+					t.Errorf("the new statement is laid out unlike its neighbour (multi-line: %v):\n%s", multiline, inserted)
+				}
+			}
+			if bytes.Contains(before, []byte("\r\n")) && bytes.Count(after, []byte("\n")) != bytes.Count(after, []byte("\r\n")) {
+				t.Errorf("a CRLF document gained bare line feeds")
+			}
+
+			// Removing what was appended gives the text back.
+			if err := d.RemoveStatement(n); err != nil {
+				t.Fatalf("RemoveStatement: %v", err)
+			}
+			if strings.HasPrefix(l.name, "single-object") {
+				// The brackets the append added stay: [{…}] means the same
+				// as {…}, and a one-element array cannot tell which it was.
+				if !Equal(d, docFromText(t, l.text, l.kind)) {
+					t.Errorf("RemoveStatement did not restore the meaning:\n%s", d.Bytes())
+				}
+				checkOnlyInserted(t, before, d.Bytes(), nil)
+				return
+			}
+			if diff := cmp.Diff(string(before), string(d.Bytes())); diff != "" {
+				t.Errorf("RemoveStatement of the appended statement did not restore the text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEditAppendTwice(t *testing.T) {
+	for _, l := range editLayouts(t) {
+		t.Run(l.name, func(t *testing.T) {
+			d := docFromText(t, l.text, l.kind)
+			n := len(d.Statements())
+			for i := range 2 {
+				stmt := strings.Replace(addedStatement(l.kind), "BucketgrantAdded", fmt.Sprintf("Added%d", i), 1)
+				if err := d.AppendStatement([]byte(stmt)); err != nil {
+					t.Fatalf("AppendStatement %d: %v", i, err)
+				}
+			}
+			afterTwo := bytes.Clone(d.Bytes())
+			// Both appended statements are laid out alike.
+			a, _ := d.statementNode(n)
+			b, _ := d.statementNode(n + 1)
+			sa, ea := nodeSpan(t, d, a)
+			sb, eb := nodeSpan(t, d, b)
+			if got, want := strings.Replace(string(afterTwo[sb:eb]), "Added1", "Added0", 1), string(afterTwo[sa:ea]); got != want {
+				t.Errorf("the second appended statement is laid out differently:\n%s\n%s", want, got)
+			}
+			if err := d.RemoveStatement(n + 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.RemoveStatement(n); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(l.name, "single-object") && string(d.Bytes()) != l.text {
+				t.Errorf("two appends and two removals changed the text:\n%s", d.Bytes())
+			}
+		})
+	}
+}
+
+func TestEditSetStatementMember(t *testing.T) {
+	const condition = `{"StringEquals":{"aws:PrincipalTag/team":["a","b"]},"Bool":{"aws:SecureTransport":"true"}}`
+	for _, l := range editLayouts(t) {
+		if len(docFromText(t, l.text, l.kind).Statements()) == 0 {
+			continue
+		}
+		t.Run(l.name, func(t *testing.T) {
+			d := docFromText(t, l.text, l.kind)
+			before := bytes.Clone(d.Bytes())
+			orig := d.Statements()
+			stmt, _ := d.statementNode(0)
+			old := stmt.member("Condition")
+			var oldStart, oldEnd int
+			if old != nil {
+				oldStart, oldEnd = nodeSpan(t, d, old.val)
+			}
+
+			if err := d.SetStatementMember(0, "Condition", []byte(condition)); err != nil {
+				t.Fatalf("SetStatementMember: %v", err)
+			}
+			after := bytes.Clone(d.Bytes())
+			checkGolden(t, filepath.Join("testdata", "edits", l.name+".set-condition.json"), after)
+
+			want := docFromText(t, `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":`+condition+`}]}`, KindAny).Statements()[0].Conditions
+			if diff := cmp.Diff(want, d.Statements()[0].Conditions); diff != "" {
+				t.Errorf("Condition (-want +got):\n%s", diff)
+			}
+			// Nothing but the Condition changed.
+			got0, orig0 := d.Statements()[0], orig[0]
+			got0.Conditions, orig0.Conditions = nil, nil
+			if diff := cmp.Diff(orig0, got0); diff != "" {
+				t.Errorf("statement 0 changed beyond its Condition:\n%s", diff)
+			}
+			if diff := cmp.Diff(orig[1:], d.Statements()[1:]); diff != "" {
+				t.Errorf("other statements changed:\n%s", diff)
+			}
+			s, eb, _ := changedRegion(before, after)
+			if old != nil {
+				if s < oldStart || eb > oldEnd {
+					t.Errorf("replacing the value changed bytes %d-%d, outside the old value at %d-%d", s, eb, oldStart, oldEnd)
+				}
+				return
+			}
+			if s != eb {
+				t.Errorf("adding a member replaced %q", before[s:eb])
+			}
+			// Removing the added member gives the text back.
+			if err := d.RemoveStatementMember(0, "Condition"); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(before), string(d.Bytes())); diff != "" {
+				t.Errorf("RemoveStatementMember of the added member did not restore the text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEditSetStatementMemberInPlace(t *testing.T) {
+	tests := []struct {
+		name, doc, key, value, want string
+	}{
+		{"compact string to array", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "Action", `["s3:GetObject", "s3:PutObject"]`,
+			`{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}`},
+		{"KMS console array stays inline", "{\n  \"Statement\" : [ {\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n    \"Action\" : [ \"kms:Decrypt\" ],\n    \"Resource\" : \"*\"\n  } ]\n}", "Action", `["kms:Decrypt","kms:Encrypt"]`,
+			"{\n  \"Statement\" : [ {\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n    \"Action\" : [ \"kms:Decrypt\", \"kms:Encrypt\" ],\n    \"Resource\" : \"*\"\n  } ]\n}"},
+		{"MarshalIndent object", "{\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Principal\": \"*\",\n      \"Action\": \"s3:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}", "Principal", `{"AWS":["111122223333"]}`,
+			"{\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": [\n          \"111122223333\"\n        ]\n      },\n      \"Action\": \"s3:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"},
+		{"number text kept", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, "Condition", `{"NumericLessThan":{"s3:max-keys":1.50e0}}`,
+			`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":1.50e0}}}]}`},
+		{"key needing escapes", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, `X-"quoted"<tag>`, `"é"`,
+			`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","X-\"quoted\"<tag>":"é"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := docFromText(t, tt.doc, KindAny)
+			if err := d.SetStatementMember(0, tt.key, []byte(tt.value)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(d.Bytes())); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEditRemoveStatement(t *testing.T) {
+	for _, l := range editLayouts(t) {
+		d := docFromText(t, l.text, l.kind)
+		if len(d.Statements()) < 2 {
+			continue
+		}
+		t.Run(l.name, func(t *testing.T) {
+			orig := d.Statements()
+			before := bytes.Clone(d.Bytes())
+			if err := d.RemoveStatement(0); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join("testdata", "edits", l.name+".remove-first.json"), d.Bytes())
+			if diff := cmp.Diff(statementsWithoutIndex(orig[1:]), statementsWithoutIndex(d.Statements())); diff != "" {
+				t.Errorf("remaining statements (-want +got):\n%s", diff)
+			}
+			// Only the first statement and the separator after it went.
+			src := docFromText(t, l.text, l.kind)
+			first, _ := src.statementNode(0)
+			second, _ := src.statementNode(1)
+			start, _ := nodeSpan(t, src, first)
+			end, _ := nodeSpan(t, src, second)
+			want := string(before[:start]) + string(before[end:])
+			if diff := cmp.Diff(want, string(d.Bytes())); diff != "" {
+				t.Errorf("removing the first statement changed more than it (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEditRemoveLastStatement(t *testing.T) {
+	tests := []struct{ name, doc, want string }{
+		{"KMS", "{\n  \"Statement\" : [ {\n    \"Effect\" : \"Allow\",\n    \"Action\" : \"kms:*\"\n  } ]\n}", "{\n  \"Statement\" : [ ]\n}"},
+		{"MarshalIndent", "{\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"kms:*\"\n    }\n  ]\n}", "{\n  \"Statement\": []\n}"},
+		{"compact", `{"Statement":[{"Effect":"Allow","Action":"kms:*"}]}`, `{"Statement":[]}`},
+		{"single object", `{"Statement":{"Effect":"Allow","Action":"kms:*"}}`, `{"Statement":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := docFromText(t, tt.doc, KindAny)
+			if err := d.RemoveStatement(0); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(d.Bytes())); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEditRemoveStatementMember(t *testing.T) {
+	tests := []struct{ name, doc, key, want string }{
+		{"first member keeps the brace's white space", `{"Statement":[{ "Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*" }]}`, "Sid",
+			`{"Statement":[{ "Effect": "Allow", "Action": "s3:*", "Resource": "*" }]}`},
+		{"last member", "{\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"s3:*\",\n      \"Resource\": \"*\",\n      \"Sid\": \"A\"\n    }\n  ]\n}", "Sid",
+			"{\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"s3:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"},
+		{"middle member", "{\n  \"Statement\" : [ {\n    \"Effect\" : \"Allow\",\n    \"Sid\" : \"A\",\n    \"Action\" : \"s3:*\",\n    \"Resource\" : \"*\"\n  } ]\n}", "Sid",
+			"{\n  \"Statement\" : [ {\n    \"Effect\" : \"Allow\",\n    \"Action\" : \"s3:*\",\n    \"Resource\" : \"*\"\n  } ]\n}"},
+		{"absent member", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, "Condition",
+			`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := docFromText(t, tt.doc, KindAny)
+			if err := d.RemoveStatementMember(0, tt.key); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(d.Bytes())); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEditRefused: an edit that would make the document invalid is refused
+// and leaves it exactly as it was.
+func TestEditRefused(t *testing.T) {
+	bucket := `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`
+	identity := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\n    \"Sid\": \"A\",\n    \"Effect\": \"Allow\",\n    \"Action\": \"s3:GetObject\",\n    \"Resource\": \"*\"\n  }\n}"
+	tests := []struct {
+		name string
+		kind Kind
+		doc  string
+		edit func(*Document) error
+	}{
+		{"lower-case Effect", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "Effect", []byte(`"allow"`)) }},
+		{"Action and NotAction", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "NotAction", []byte(`"s3:*"`)) }},
+		{"empty Action", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "Action", []byte(`[]`)) }},
+		{"unknown operator", KindBucketPolicy, bucket, func(d *Document) error {
+			return d.SetStatementMember(0, "Condition", []byte(`{"StringEqualz":{"a":"b"}}`))
+		}},
+		{"malformed value", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "Action", []byte(`["s3:*"`)) }},
+		{"value with trailing garbage", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "Action", []byte(`"s3:*" x`)) }},
+		{"empty value", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(0, "Action", nil) }},
+		{"no such statement", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(1, "Sid", []byte(`"B"`)) }},
+		{"negative statement", KindBucketPolicy, bucket, func(d *Document) error { return d.SetStatementMember(-1, "Sid", []byte(`"B"`)) }},
+		{"remove Effect", KindBucketPolicy, bucket, func(d *Document) error { return d.RemoveStatementMember(0, "Effect") }},
+		{"remove Principal", KindBucketPolicy, bucket, func(d *Document) error { return d.RemoveStatementMember(0, "Principal") }},
+		{"remove from no such statement", KindBucketPolicy, bucket, func(d *Document) error { return d.RemoveStatementMember(3, "Sid") }},
+		{"remove no such statement", KindBucketPolicy, bucket, func(d *Document) error { return d.RemoveStatement(1) }},
+		{"remove negative statement", KindBucketPolicy, bucket, func(d *Document) error { return d.RemoveStatement(-1) }},
+		{"append without Principal", KindBucketPolicy, bucket, func(d *Document) error {
+			return d.AppendStatement([]byte(`{"Effect":"Allow","Action":"s3:*","Resource":"*"}`))
+		}},
+		{"append duplicate Sid", KindBucketPolicy, bucket, func(d *Document) error {
+			return d.AppendStatement([]byte(`{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}`))
+		}},
+		{"append duplicate member", KindBucketPolicy, bucket, func(d *Document) error {
+			return d.AppendStatement([]byte(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Effect":"Deny"}`))
+		}},
+		{"append an array", KindBucketPolicy, bucket, func(d *Document) error { return d.AppendStatement([]byte(`[{}]`)) }},
+		{"append malformed", KindBucketPolicy, bucket, func(d *Document) error { return d.AppendStatement([]byte(`{"Effect":`)) }},
+		{"append nothing", KindBucketPolicy, bucket, func(d *Document) error { return d.AppendStatement(nil) }},
+		{"append Principal to an identity policy", KindIdentity, identity, func(d *Document) error {
+			return d.AppendStatement([]byte(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}`))
+		}},
+		{"append non-alphanumeric Sid to an identity policy", KindIdentity, identity, func(d *Document) error {
+			return d.AppendStatement([]byte(`{"Sid":"a b","Effect":"Allow","Action":"s3:*","Resource":"*"}`))
+		}},
+		{"set Principal in an identity policy", KindIdentity, identity, func(d *Document) error {
+			return d.SetStatementMember(0, "Principal", []byte(`"*"`))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := docFromText(t, tt.doc, tt.kind)
+			canon := d.Canonical()
+			if err := tt.edit(d); err == nil {
+				t.Fatalf("the edit was accepted:\n%s", d.Bytes())
+			}
+			if string(d.Bytes()) != tt.doc {
+				t.Errorf("a refused edit changed the text:\n%s", d.Bytes())
+			}
+			if !bytes.Equal(d.Canonical(), canon) || d.SingleStatement() != docFromText(t, tt.doc, tt.kind).SingleStatement() {
+				t.Errorf("a refused edit changed the document")
+			}
+			// The document still edits normally.
+			if err := d.SetStatementMember(0, "Sid", []byte(`"Still"`)); err != nil {
+				t.Errorf("editing after a refused edit: %v", err)
+			}
+		})
+	}
+}
+
+func TestEditNewDocument(t *testing.T) {
+	d := New(KindKeyPolicy)
+	if err := d.AppendStatement([]byte(`{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`)); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"Enable IAM User Permissions\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": \"kms:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"
+	if diff := cmp.Diff(want, string(d.Bytes())); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestEditLayoutVariants runs the edit round trips of FuzzEdit over every
+// corpus document re-encoded in other layouts.
+func TestEditLayoutVariants(t *testing.T) {
+	variants := map[string]func([]byte) []byte{
+		"as is": func(b []byte) []byte { return b },
+		"compact": func(b []byte) []byte {
+			var out bytes.Buffer
+			_ = json.Compact(&out, b)
+			return out.Bytes()
+		},
+		"two spaces": func(b []byte) []byte {
+			var out bytes.Buffer
+			_ = json.Indent(&out, b, "", "  ")
+			return out.Bytes()
+		},
+		"tabs and CRLF": func(b []byte) []byte {
+			var out bytes.Buffer
+			_ = json.Indent(&out, b, "", "\t")
+			return bytes.ReplaceAll(out.Bytes(), []byte("\n"), []byte("\r\n"))
+		},
+		"prefixed and trailing newline": func(b []byte) []byte {
+			var out bytes.Buffer
+			_ = json.Indent(&out, b, "    ", "   ")
+			return append(out.Bytes(), '\n')
+		},
+	}
+	for _, c := range loadCorpus(t) {
+		for name, variant := range variants {
+			t.Run(c.name+"/"+name, func(t *testing.T) {
+				d, err := Parse(variant(c.text), c.kind)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fuzzEditOne(t, d, c.kind)
+			})
+		}
+	}
+}
