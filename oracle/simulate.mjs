@@ -1,0 +1,198 @@
+// simulate.mjs: a long-lived test oracle for bucketgrant's policy engine.
+//
+// Reads one JSON case per line on stdin and writes one JSON result per line on
+// stdout, in the same order. It drives the core engine of
+// @cloud-copilot/iam-simulate (the `authorize` function of
+// dist/esm/core_engine/CoreSimulatorEngine.js) directly rather than the public
+// runSimulation entry point, because runSimulation drops every context key that
+// iam-data does not list for the action, validates against its own rules and
+// expands wildcard resources; the core engine evaluates exactly the policies and
+// the request context we hand it. Only used by tests (internal/oracle); it is
+// never part of the bucketgrant binary.
+//
+// Case (one line):
+//   {"id": "c1",
+//    "identity": [{"name": "p1", "policy": "<policy JSON text>"}],
+//    "boundary": "<policy JSON text>" | null,
+//    "resource": "<policy JSON text>" | null,
+//    "principal": "arn:aws:iam::111122223333:user/Jane",
+//    "action": "s3:GetObject",
+//    "resourceArn": "arn:aws:s3:::b1/k",
+//    "resourceAccount": "111122223333",
+//    "context": {"aws:SecureTransport": ["true"], "aws:TagKeys": ["a", "b"]},
+//    "validate": false}
+// Result (one line):
+//   {"id": "c1", "decision": "Allowed"|"ImplicitlyDenied"|"ExplicitlyDenied",
+//    "explain": {...}, "validationErrors": {...}}  or  {"id": "c1", "error": "..."}
+//
+// A line {"op": "ping"} answers {"pong": true, "version": "<iam-simulate version>"}.
+
+import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
+import { loadPolicy, validateIdentityPolicy, validateResourcePolicy } from '@cloud-copilot/iam-policy'
+import { isConditionKeyArray, typeForContextKey } from '@cloud-copilot/iam-simulate'
+
+const simDist = new URL('./node_modules/@cloud-copilot/iam-simulate/dist/esm/', import.meta.url)
+const { authorize } = await import(new URL('core_engine/CoreSimulatorEngine.js', simDist))
+const { AwsRequestImpl } = await import(new URL('request/request.js', simDist))
+const { RequestContextImpl } = await import(new URL('requestContext.js', simDist))
+const { DiscoveryContextKeyConstraints } = await import(
+  new URL('context_keys/discoveryContextKeyConstraints.js', simDist)
+)
+const simVersion = JSON.parse(
+  readFileSync(new URL('./node_modules/@cloud-copilot/iam-simulate/package.json', import.meta.url))
+).version
+
+const strict = {
+  simulationMode: 'Strict',
+  discoveryContextKeyConstraints: new DiscoveryContextKeyConstraints([])
+}
+
+// Whether a context key is multi-valued, by lower-case name. iam-data knows the
+// types; a key it does not know is single-valued unless given several values.
+const multiValued = new Map()
+async function isMultiValued(key, values) {
+  const lower = key.toLowerCase()
+  if (!multiValued.has(lower)) {
+    let multi
+    try {
+      multi = isConditionKeyArray(await typeForContextKey(lower))
+    } catch {
+      multi = undefined
+    }
+    multiValued.set(lower, multi)
+  }
+  const multi = multiValued.get(lower)
+  return multi === undefined ? values.length !== 1 : multi
+}
+
+async function contextFor(context) {
+  const out = {}
+  for (const [key, raw] of Object.entries(context ?? {})) {
+    const values = Array.isArray(raw) ? raw.map(String) : [String(raw)]
+    out[key] = (await isMultiValued(key, values)) ? values : values[0]
+  }
+  return out
+}
+
+function parse(text, name) {
+  const doc = typeof text === 'string' ? JSON.parse(text) : text
+  return { doc, policy: loadPolicy(doc, { name }) }
+}
+
+function refs(statements) {
+  return statements.map((s) => {
+    const st = s.statement
+    const sid = st.sid()
+    return `${s.policyId}#${st.index() - 1}${sid ? '(' + sid + ')' : ''}`
+  })
+}
+
+function summary(analysis) {
+  if (!analysis) return undefined
+  const out = { result: analysis.result }
+  if (analysis.allowStatements.length) out.allow = refs(analysis.allowStatements)
+  if (analysis.denyStatements.length) out.deny = refs(analysis.denyStatements)
+  return out
+}
+
+async function simulate(c) {
+  const validationErrors = {}
+  const identityPolicies = (c.identity ?? []).map((p, i) => {
+    const name = p.name ?? `identity${i}`
+    const { doc, policy } = parse(p.policy, name)
+    if (c.validate) {
+      const errs = validateIdentityPolicy(doc)
+      if (errs.length) validationErrors[name] = errs
+    }
+    return policy
+  })
+  let permissionBoundaries
+  if (c.boundary) {
+    const { doc, policy } = parse(c.boundary, 'boundary')
+    if (c.validate) {
+      const errs = validateIdentityPolicy(doc)
+      if (errs.length) validationErrors.boundary = errs
+    }
+    permissionBoundaries = [policy]
+  }
+  let resourcePolicy
+  if (c.resource) {
+    const { doc, policy } = parse(c.resource, 'resource')
+    if (c.validate) {
+      const errs = validateResourcePolicy(doc)
+      if (errs.length) validationErrors.resource = errs
+    }
+    resourcePolicy = policy
+  }
+  const request = new AwsRequestImpl(
+    c.principal,
+    { resource: c.resourceArn, accountId: c.resourceAccount },
+    c.action,
+    new RequestContextImpl(await contextFor(c.context)),
+    false
+  )
+  const analysis = authorize({
+    request,
+    sessionPolicy: undefined,
+    identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy,
+    permissionBoundaries,
+    vpcEndpointPolicies: undefined,
+    simulationParameters: strict,
+    serviceSettings: { s3: { blockPublicAccess: undefined } }
+  })
+  const out = {
+    id: c.id,
+    decision: analysis.result,
+    explain: {
+      sameAccount: analysis.sameAccount,
+      identity: summary(analysis.identityAnalysis),
+      boundary: summary(analysis.permissionBoundaryAnalysis),
+      resource: summary(analysis.resourceAnalysis),
+      blockedBy: analysis.blockedBy
+    }
+  }
+  if (Object.keys(validationErrors).length) out.validationErrors = validationErrors
+  return out
+}
+
+// Results are buffered and flushed once per input chunk, so a batch of cases
+// costs one write instead of one per case.
+let pending = []
+function flush() {
+  if (pending.length) {
+    process.stdout.write(pending.join(''))
+    pending = []
+  }
+}
+
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity })
+let scheduled = false
+for await (const line of rl) {
+  if (line.trim() === '') continue
+  let out
+  let id
+  try {
+    const c = JSON.parse(line)
+    id = c.id
+    if (c.op === 'ping') {
+      out = { id, pong: true, version: simVersion }
+    } else {
+      out = await simulate(c)
+    }
+  } catch (err) {
+    out = { id, error: String(err && err.stack ? err.stack : err) }
+  }
+  pending.push(JSON.stringify(out) + '\n')
+  if (!scheduled) {
+    scheduled = true
+    setImmediate(() => {
+      scheduled = false
+      flush()
+    })
+  }
+}
+flush()
