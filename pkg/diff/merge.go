@@ -1,0 +1,469 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// SidPrefix starts the Sid of every statement bucketgrant writes. The rest
+// of the Sid is a purpose and a digest of principal, bucket, prefix and
+// purpose, so the same grant always lands in the same statement and revoke
+// finds exactly its own. Letters and digits only: IAM accepts nothing else.
+const SidPrefix = "BucketGrant"
+
+// Size limits AWS enforces on writes (aws-facts.md §5).
+const (
+	KeyPolicyLimit     = 32768 // bytes
+	BucketPolicyLimit  = 20480 // bytes
+	ManagedPolicyLimit = 6144  // characters, white space not counted
+	UserInlineLimit    = 2048  // all of a user's inline policies together
+	RoleInlineLimit    = 10240 // all of a role's inline policies together
+	maxSidDigest       = 10
+	inlinePolicyPrefix = "bucketgrant-"
+	managedPolicyPath  = "/bucketgrant/"
+	purposeObjects     = "Objects"
+	purposeList        = "List"
+	purposeKMS         = "Kms"
+)
+
+// SidFor returns the Sid of bucketgrant's statement for one purpose of one
+// grant.
+func SidFor(principalARN, bucket, prefix, purpose string) string {
+	sum := sha256.Sum256([]byte(principalARN + "\n" + bucket + "\n" + prefix + "\n" + purpose))
+	return SidPrefix + purpose + hex.EncodeToString(sum[:])[:maxSidDigest]
+}
+
+// InlinePolicyName is the inline policy that holds a principal's grants on
+// a bucket.
+func InlinePolicyName(bucket string) string { return inlinePolicyPrefix + bucket }
+
+// target is one document the plan may change.
+type target struct {
+	ref    DocRef
+	kind   policy.Kind
+	before *policy.Document // nil: the document does not exist yet
+	after  *policy.Document
+	stmts  []StatementChange
+	attach bool
+	// grants collects the actions per purpose before they are merged.
+	grants map[string]*grant
+	order  []string
+}
+
+type grant struct {
+	actions []string
+	reasons []string
+}
+
+func (t *target) add(purpose, action, reason string) {
+	if t.grants == nil {
+		t.grants = map[string]*grant{}
+	}
+	g := t.grants[purpose]
+	if g == nil {
+		g = &grant{}
+		t.grants[purpose] = g
+		t.order = append(t.order, purpose)
+	}
+	if !slices.Contains(g.actions, action) {
+		g.actions = append(g.actions, action)
+		g.reasons = append(g.reasons, reason)
+	}
+}
+
+// reason says why the grant's actions are needed, grouping actions refused
+// for the same reason: "s3:GetObject, s3:PutObject: the bucket policy …".
+func (g *grant) reason() string {
+	var order []string
+	by := map[string][]string{}
+	for i, r := range g.reasons {
+		if by[r] == nil {
+			order = append(order, r)
+		}
+		by[r] = append(by[r], g.actions[i])
+	}
+	parts := make([]string, len(order))
+	for i, r := range order {
+		parts[i] = strings.Join(by[r], ", ") + ": " + r
+	}
+	return strings.Join(parts, "; ")
+}
+
+type merge struct {
+	p                     *planner
+	key, bucket, identity *target
+}
+
+func newMerge(p *planner) *merge {
+	m := &merge{p: p}
+	if p.now.key != nil {
+		m.key = &target{ref: DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)}, kind: policy.KindKeyPolicy, before: p.now.key.Doc}
+	}
+	m.bucket = &target{ref: p.bucketRef(), kind: policy.KindBucketPolicy}
+	if p.now.bucket != nil {
+		m.bucket.before = p.now.bucket.Doc
+	}
+	m.identity = p.identityTarget()
+	return m
+}
+
+// identityTarget picks the document for identity-side grants: the
+// principal's managed policy bucketgrant-<bucket> if one is attached (an
+// earlier run fell back to it), else the inline policy of that name.
+func (p *planner) identityTarget() *target {
+	name := InlinePolicyName(p.bucket.Name)
+	for _, d := range p.now.identity {
+		if d.own && d.ref.Kind == DocManagedPolicy && lastSegment(d.ref.ARN) == name {
+			return &target{ref: d.ref, kind: policy.KindIdentity, before: d.named.Doc}
+		}
+	}
+	t := &target{ref: DocRef{Kind: DocInlinePolicy, ARN: p.principalARN, Name: name, Account: p.principalAccount}, kind: policy.KindIdentity}
+	for _, d := range p.now.identity {
+		if d.own && d.ref == t.ref {
+			t.before = d.named.Doc
+		}
+	}
+	return t
+}
+
+func (m *merge) add(n need, pl placement) {
+	purpose := purposeObjects
+	switch {
+	case n.service == "kms":
+		purpose = purposeKMS
+	case n.level == List:
+		purpose = purposeList
+	}
+	if pl.key {
+		m.key.add(purpose, n.action, pl.keyWhy)
+	}
+	if pl.bucket {
+		m.bucket.add(purpose, n.action, pl.bucketWhy)
+	}
+	if pl.identity {
+		m.identity.add(purpose, n.action, pl.identityWhy)
+	}
+}
+
+// finish merges the collected grants into copies of the documents and
+// checks what AWS would refuse to save.
+func (m *merge) finish() error {
+	p := m.p
+	for _, t := range []*target{m.key, m.bucket, m.identity} {
+		if t == nil || len(t.grants) == 0 {
+			continue
+		}
+		if err := m.apply(t); err != nil {
+			return err
+		}
+	}
+	if m.identity.ref.Kind == DocInlinePolicy && len(m.identity.grants) > 0 && m.inlineTooLarge() {
+		if err := m.moveToManaged(); err != nil {
+			return err
+		}
+	}
+	for _, t := range []*target{m.key, m.bucket} {
+		if t != nil && len(t.stmts) > 0 {
+			if err := m.orphans(t); err != nil {
+				return err
+			}
+		}
+	}
+	m.checkSizes()
+	if p.plan.Blocked() {
+		return nil
+	}
+	return nil
+}
+
+// apply merges a target's grants into a copy of its document.
+func (m *merge) apply(t *target) error {
+	if t.before != nil {
+		t.after = t.before.Clone()
+	} else {
+		t.after = policy.New(t.kind)
+	}
+	for _, purpose := range t.order {
+		g := t.grants[purpose]
+		if err := m.upsert(t, purpose, g); err != nil {
+			return fmt.Errorf("merging into %s: %w", t.ref.ID(), err)
+		}
+	}
+	return nil
+}
+
+// upsert adds bucketgrant's statement for a purpose, or extends it when an
+// earlier run left it there.
+func (m *merge) upsert(t *target, purpose string, g *grant) error {
+	p := m.p
+	sid := SidFor(p.principalARN, p.bucket.Name, p.opts.Prefix, purpose)
+	reason := g.reason()
+	for i, s := range t.after.Statements() {
+		if s.Sid != sid || s.Effect != policy.Allow {
+			continue
+		}
+		have := slices.Clone(valuesOf(s.Action))
+		var added []string
+		for _, a := range g.actions {
+			if !containsFold(have, a) {
+				have = append(have, a)
+				added = append(added, a)
+			}
+		}
+		if len(added) == 0 {
+			return nil
+		}
+		raw, _ := json.Marshal(have)
+		if err := t.after.SetStatementMember(i, "Action", raw); err != nil {
+			return err
+		}
+		t.stmts = append(t.stmts, StatementChange{Op: OpExtend, Sid: sid, Index: i, Actions: added, Reason: reason})
+		return nil
+	}
+	actions := sortActions(g.actions)
+	raw, err := json.Marshal(m.statement(t, sid, purpose, actions))
+	if err != nil {
+		return err
+	}
+	if err := t.after.AppendStatement(raw); err != nil {
+		return err
+	}
+	t.stmts = append(t.stmts, StatementChange{Op: OpAdd, Sid: sid, Index: len(t.after.Statements()) - 1, Actions: actions, Reason: reason})
+	return nil
+}
+
+// stmtJSON is a statement bucketgrant writes, members in the order people
+// expect to read them.
+type stmtJSON struct {
+	Sid       string                    `json:"Sid"`
+	Effect    string                    `json:"Effect"`
+	Principal *principalJSON            `json:"Principal,omitempty"`
+	Action    []string                  `json:"Action"`
+	Resource  any                       `json:"Resource"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+type principalJSON struct {
+	AWS string `json:"AWS"`
+}
+
+func (m *merge) statement(t *target, sid, purpose string, actions []string) stmtJSON {
+	p := m.p
+	bucketARN := "arn:aws:s3:::" + p.bucket.Name
+	s := stmtJSON{Sid: sid, Effect: "Allow", Action: actions}
+	if t.kind != policy.KindIdentity {
+		s.Principal = &principalJSON{AWS: p.principalARN}
+	}
+	switch purpose {
+	case purposeObjects:
+		s.Resource = bucketARN + "/" + p.opts.Prefix + "*"
+	case purposeList:
+		s.Resource = bucketARN
+		if p.opts.Prefix != "" {
+			s.Condition = map[string]map[string]any{"StringLike": {"s3:prefix": []string{p.opts.Prefix + "*"}}}
+		}
+	case purposeKMS:
+		s.Resource = p.key.ARN
+		if t.kind == policy.KindKeyPolicy {
+			// In a key policy "*" means this key (aws-facts.md §3).
+			s.Resource = "*"
+		}
+		if p.opts.KMSThroughS3 {
+			s.Condition = m.kmsThroughS3()
+		}
+	}
+	return s
+}
+
+// kmsThroughS3 limits a KMS grant to use by S3 in the bucket's region and to
+// this bucket's objects (or the bucket, where S3 Bucket Keys are on, since
+// S3 then sends the bucket ARN as encryption context; aws-facts.md §1).
+func (m *merge) kmsThroughS3() map[string]map[string]any {
+	p := m.p
+	bucketARN := "arn:aws:s3:::" + p.bucket.Name
+	c := map[string]map[string]any{
+		"StringEquals": {"kms:ViaService": "s3." + p.bucket.Region + ".amazonaws.com"},
+	}
+	if p.bucket.Encryption != nil && p.bucket.Encryption.BucketKeyEnabled {
+		c["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] = bucketARN
+	} else {
+		c["StringLike"] = map[string]any{"kms:EncryptionContext:aws:s3:arn": bucketARN + "/" + p.opts.Prefix + "*"}
+	}
+	return c
+}
+
+// inlineTooLarge reports whether the principal's inline policies together,
+// with the merged one, pass IAM's aggregate limit.
+func (m *merge) inlineTooLarge() bool {
+	p := m.p
+	total := IAMSize(m.identity.after.Bytes())
+	for _, in := range p.principal.InlinePolicies {
+		if in.Name != m.identity.ref.Name && in.Doc != nil {
+			total += IAMSize(in.Doc.Text)
+		}
+	}
+	return total > m.inlineLimit()
+}
+
+func (m *merge) inlineLimit() int {
+	if m.p.kind == state.KindRole {
+		return RoleInlineLimit
+	}
+	return UserInlineLimit
+}
+
+// moveToManaged puts the identity grants into a new customer managed policy
+// attached to the principal, because the inline policies would pass their
+// aggregate limit.
+func (m *merge) moveToManaged() error {
+	p := m.p
+	name := InlinePolicyName(p.bucket.Name)
+	arn := fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partitionOf(p.principalARN), p.principalAccount, managedPolicyPath, name)
+	old := m.identity
+	t := &target{ref: DocRef{Kind: DocManagedPolicy, ARN: arn, Account: p.principalAccount}, kind: policy.KindIdentity,
+		attach: true, grants: old.grants, order: old.order}
+	p.plan.Fingerprints[t.ref.ID()] = ""
+	if err := m.apply(t); err != nil {
+		return err
+	}
+	for i := range t.stmts {
+		t.stmts[i].Reason += fmt.Sprintf(" (in a managed policy: the inline policies of %s would pass IAM's %d-character limit)", p.principalARN, m.inlineLimit())
+	}
+	m.identity = t
+	return nil
+}
+
+// checkSizes blocks documents AWS would refuse for their size.
+func (m *merge) checkSizes() {
+	p := m.p
+	check := func(t *target, size, limit int, unit string) {
+		if t == nil || t.after == nil || len(t.stmts) == 0 || size <= limit {
+			return
+		}
+		ref := t.ref
+		p.block(Blocker{Kind: BlockSizeLimit, Document: &ref,
+			Message: fmt.Sprintf("the merged %s of %s would be %d %s, over AWS's limit of %d", strings.ReplaceAll(t.ref.Kind, "-", " "), t.ref.ARN, size, unit, limit),
+			Hint:    "remove statements that are no longer needed from the document, then plan again"})
+	}
+	if m.key != nil && m.key.after != nil {
+		check(m.key, len(m.key.after.Bytes()), KeyPolicyLimit, "bytes")
+	}
+	if m.bucket.after != nil {
+		check(m.bucket, len(m.bucket.after.Bytes()), BucketPolicyLimit, "bytes")
+	}
+	if t := m.identity; t.after != nil && t.ref.Kind == DocManagedPolicy {
+		check(t, IAMSize(t.after.Bytes()), ManagedPolicyLimit, "characters")
+	}
+}
+
+// IAMSize counts a document's characters the way IAM does for its size
+// limits: white space outside strings does not count.
+func IAMSize(text []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, r := range string(text) {
+		switch {
+		case inString:
+			n++
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\':
+				escaped = true
+			case r == '"':
+				inString = false
+			}
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+		default:
+			n++
+			if r == '"' {
+				inString = true
+			}
+		}
+	}
+	return n
+}
+
+// docSet returns the documents with the merged changes.
+func (m *merge) docSet() docSet {
+	s := m.p.now
+	if m.key != nil && m.key.after != nil {
+		s.key = &policy.Named{Name: s.key.Name, Doc: m.key.after}
+	}
+	if m.bucket.after != nil {
+		s.bucket = &policy.Named{Name: bucketPolicyName(m.p.bucket.Name), Doc: m.bucket.after}
+	}
+	if t := m.identity; t.after != nil {
+		s.identity = slices.Clone(s.identity)
+		named := policy.Named{Name: identityName(m.p, t.ref), Doc: t.after}
+		replaced := false
+		for i, d := range s.identity {
+			if d.ref == t.ref {
+				s.identity[i].named = named
+				replaced = true
+			}
+		}
+		if !replaced {
+			s.identity = append(s.identity, identityDoc{ref: t.ref, named: named, own: true})
+		}
+	}
+	return s
+}
+
+func identityName(p *planner, ref DocRef) string {
+	if ref.Kind == DocInlinePolicy {
+		return inlineName(p.kind+"/"+lastSegment(p.principalARN), ref.Name)
+	}
+	return "managed policy " + ref.ARN
+}
+
+// changes lists the documents to write, in the order apply writes them.
+func (m *merge) changes() []Change {
+	var out []Change
+	for _, t := range []*target{m.identity, m.key, m.bucket} {
+		if t == nil || t.after == nil || len(t.stmts) == 0 {
+			continue
+		}
+		c := Change{Document: t.ref, Action: ActionUpdate, After: t.after.String(), Attach: t.attach, Statements: t.stmts}
+		if t.before != nil {
+			c.Before = t.before.String()
+		} else {
+			c.Action = ActionCreate
+			// Created documents must still not exist at apply time.
+			if _, ok := m.p.plan.Fingerprints[t.ref.ID()]; !ok {
+				m.p.plan.Fingerprints[t.ref.ID()] = ""
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func valuesOf(s *policy.Strings) []string {
+	if s == nil {
+		return nil
+	}
+	return s.Values
+}
+
+func containsFold(list []string, v string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
+}
+
+// sortActions orders actions as the levels and KMS rules list them.
+func sortActions(actions []string) []string {
+	rank := map[string]int{}
+	for i, l := range allLevels {
+		rank[l.s3Action()] = i
+	}
+	rank["kms:Decrypt"], rank["kms:GenerateDataKey"] = 10, 11
+	out := slices.Clone(actions)
+	slices.SortStableFunc(out, func(a, b string) int { return rank[a] - rank[b] })
+	return out
+}

@@ -1,0 +1,113 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+)
+
+// A principal ARN in a key or bucket policy is stored as the entity's unique
+// ID; once the user or role is deleted, AWS shows the bare ID (AIDA…,
+// AROA…) and refuses to save any document that still holds it
+// (aws-facts.md §6, §7). So a document the plan writes must lose its
+// orphans first, which only the operator may approve.
+
+var orphanPattern = regexp.MustCompile(`^A(IDA|ROA)[A-Z0-9]{12,}$`)
+
+// orphans blocks, or with --remove-orphaned-principals removes, orphaned
+// unique IDs from a document the plan writes.
+func (m *merge) orphans(t *target) error {
+	p := m.p
+	type found struct {
+		index int
+		field string
+		ids   []string
+	}
+	var all []found
+	for i, s := range t.after.Statements() {
+		for field, pr := range map[string]*policy.Principal{"Principal": s.Principal, "NotPrincipal": s.NotPrincipal} {
+			if pr == nil {
+				continue
+			}
+			var ids []string
+			for _, v := range pr.AWS {
+				if orphanPattern.MatchString(v) {
+					ids = append(ids, v)
+				}
+			}
+			if len(ids) > 0 {
+				all = append(all, found{i, field, ids})
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	slices.SortFunc(all, func(a, b found) int { return b.index - a.index })
+	if !p.opts.RemoveOrphanedPrincipals {
+		var parts []string
+		for _, f := range slices.Backward(all) {
+			parts = append(parts, fmt.Sprintf("statement %d: %s", f.index, strings.Join(f.ids, ", ")))
+		}
+		ref := t.ref
+		p.block(Blocker{Kind: BlockOrphanedPrincipals, Document: &ref,
+			Message: fmt.Sprintf("the %s of %s names deleted principals by their unique IDs (%s); AWS refuses to save a document that does", strings.ReplaceAll(t.ref.Kind, "-", " "), t.ref.ARN, strings.Join(parts, "; ")),
+			Hint:    "run again with --remove-orphaned-principals to remove exactly those entries"})
+		return nil
+	}
+	for _, f := range all {
+		s := t.after.Statements()[f.index]
+		pr := s.Principal
+		if f.field == "NotPrincipal" {
+			pr = s.NotPrincipal
+		}
+		keep := slices.DeleteFunc(slices.Clone(pr.AWS), func(v string) bool { return slices.Contains(f.ids, v) })
+		change := StatementChange{Op: OpRemovePrincipals, Sid: s.Sid, Index: f.index, Principals: f.ids,
+			Reason: "orphaned unique IDs of deleted principals; AWS refuses to save a document that holds them (--remove-orphaned-principals)"}
+		others := len(pr.Service) + len(pr.Federated) + len(pr.CanonicalUser)
+		if len(keep) == 0 && others == 0 && !pr.Star {
+			// The statement named only deleted principals: it grants
+			// nobody, and without a principal AWS would refuse it.
+			if err := t.after.RemoveStatement(f.index); err != nil {
+				return err
+			}
+			change.Op = OpRemove
+			change.Reason = "named only deleted principals (orphaned unique IDs); AWS refuses to save a document that holds them (--remove-orphaned-principals)"
+			t.stmts = append(t.stmts, change)
+			continue
+		}
+		raw, err := json.Marshal(principalValue(pr, keep))
+		if err != nil {
+			return err
+		}
+		if err := t.after.SetStatementMember(f.index, f.field, raw); err != nil {
+			return err
+		}
+		t.stmts = append(t.stmts, change)
+	}
+	return nil
+}
+
+// principalValue rebuilds a Principal object with new AWS values, keeping
+// a single value as a string as AWS does.
+func principalValue(pr *policy.Principal, aws []string) map[string]any {
+	out := map[string]any{}
+	put := func(k string, vs []string) {
+		switch len(vs) {
+		case 0:
+		case 1:
+			out[k] = vs[0]
+		default:
+			out[k] = vs
+		}
+	}
+	put("AWS", aws)
+	put("Service", pr.Service)
+	put("Federated", pr.Federated)
+	put("CanonicalUser", pr.CanonicalUser)
+	return out
+}

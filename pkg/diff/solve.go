@@ -1,0 +1,229 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+)
+
+// Documents that stand for "the other side allows everything", so that one
+// side of a cross-account or KMS decision can be asked about alone.
+var allowAll = policy.Named{Name: "(any identity policy)", Doc: policy.MustParse(
+	`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.KindIdentity)}
+
+// delegateAll is a resource policy that delegates everything to account,
+// so that a decision rests on the account's identity policies alone.
+func delegateAll(account string) *policy.Named {
+	return &policy.Named{Name: "(a resource policy delegating to " + account + ")", Doc: policy.MustParse(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+account+`:root"},"Action":"*","Resource":"*"}]}`,
+		policy.KindAny)}
+}
+
+// placement says where the missing permission for one need goes, with
+// the reason each side must change.
+type placement struct {
+	key, bucket, identity bool
+	keyWhy, bucketWhy     string
+	identityWhy           string
+}
+
+func (pl placement) any() bool { return pl.key || pl.bucket || pl.identity }
+
+// solve evaluates every need, decides where the missing ones are granted,
+// merges the grants into the documents and checks the result.
+func (p *planner) solve() error {
+	p.plan.Grant.Access = p.levels
+	needs := p.needs()
+	caller := p.caller()
+	places := make([]placement, len(needs))
+	for i := range needs {
+		n := &needs[i]
+		ctx, res, ok := p.comply(*n, caller)
+		n.context = ctx
+		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: res.Decision, After: res.Decision,
+			Probe: n.probe, Context: ctx}
+		switch {
+		case !ok:
+			req.Why = p.denyWhy(res)
+		case res.Decision == policy.Allowed:
+			req.Why = "allowed by " + p.refs(res.Allows)
+		default:
+			places[i], req.Why = p.place(*n, caller)
+		}
+		p.plan.Requests = append(p.plan.Requests, req)
+	}
+	if p.plan.Blocked() {
+		return nil
+	}
+	m := newMerge(p)
+	for i, n := range needs {
+		if places[i].any() {
+			m.add(n, places[i])
+		}
+	}
+	if p.plan.Blocked() {
+		return nil
+	}
+	if err := m.finish(); err != nil {
+		return err
+	}
+	if p.plan.Blocked() {
+		return nil
+	}
+	after := m.docSet()
+	for i, n := range needs {
+		res := policy.Evaluate(n.request(caller, n.context), after.policies(n))
+		p.plan.Requests[i].After = res.Decision
+		if res.Decision != policy.Allowed {
+			p.blockAfter(n, res, after, caller)
+		}
+	}
+	if p.plan.Blocked() {
+		return nil
+	}
+	p.plan.Changes = m.changes()
+	return nil
+}
+
+// place decides where a request that nothing allows today gets its grant,
+// and says why it is refused today.
+func (p *planner) place(n need, caller policy.Caller) (placement, string) {
+	req := n.request(caller, n.context)
+	resourceSide := func() bool {
+		ps := p.now.policies(n)
+		ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
+		return policy.Evaluate(req, ps).Decision == policy.Allowed
+	}
+	identitySide := func() bool {
+		ps := p.now.policies(n)
+		ps.Resource = delegateAll(p.principalAccount)
+		return policy.Evaluate(req, ps).Decision == policy.Allowed
+	}
+	if !p.boundaryAllows(n, caller) {
+		p.block(Blocker{Kind: BlockBoundary,
+			Message: fmt.Sprintf("the %s does not allow %s on %s, and a boundary limits every identity-policy grant", p.now.boundary.Name, n.action, n.resource),
+			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"})
+		return placement{}, "refused by the permissions boundary"
+	}
+	resName, idName := p.sideNames(n)
+	if n.service == "s3" {
+		if !p.cross {
+			why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
+			return placement{identity: true, identityWhy: why}, why
+		}
+	}
+	if p.cross {
+		// Across accounts the principal's account and the resource's
+		// account must both allow (aws-facts.md §3).
+		var pl placement
+		var why []string
+		if !resourceSide() {
+			w := fmt.Sprintf("the %s does not allow it for %s, and across accounts the resource's policy must", resName, p.principalARN)
+			if n.service == "kms" {
+				pl.key, pl.keyWhy = true, w
+			} else {
+				pl.bucket, pl.bucketWhy = true, w
+			}
+			why = append(why, w)
+		}
+		if !identitySide() {
+			w := idName + " do not allow it, and across accounts the principal's own policies must"
+			pl.identity, pl.identityWhy = true, w
+			why = append(why, w)
+		}
+		return pl, strings.Join(why, "; ")
+	}
+	delegates := p.keyDelegates(n)
+	via := p.opts.KMSVia
+	if via == ViaAuto {
+		via = ViaKeyPolicy
+		if delegates {
+			via = ViaIdentity
+		}
+	}
+	if via == ViaIdentity {
+		if !delegates {
+			p.block(Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+				Message: fmt.Sprintf("the %s does not let account %s's IAM policies grant %s, so an identity-policy grant would not work", resName, p.principalAccount, n.action),
+				Hint:    "use --kms-via key-policy (or auto)"})
+			return placement{}, "the key policy does not delegate to the account"
+		}
+		why := fmt.Sprintf("the %s delegates %s to account %s's IAM policies, but %s do not allow it", resName, n.action, p.principalAccount, idName)
+		return placement{identity: true, identityWhy: why}, why
+	}
+	if p.key.KeyManager == "AWS" {
+		p.block(Blocker{Kind: BlockAWSManagedKey, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+			Message: fmt.Sprintf("the key %s is an AWS managed key and its key policy cannot be changed", p.key.ARN),
+			Hint:    "grant through the identity policy (--kms-via identity) if the key policy delegates, or use a customer managed key"})
+		return placement{}, "the key is AWS managed"
+	}
+	why := fmt.Sprintf("the %s does not allow it for %s, and KMS honours only what the key policy allows", resName, p.principalARN)
+	return placement{key: true, keyWhy: why}, why
+}
+
+func (p *planner) sideNames(n need) (resource, identity string) {
+	identity = "the identity policies of " + p.principalARN
+	if n.service == "kms" {
+		return keyPolicyName(p.key.ARN), identity
+	}
+	return bucketPolicyName(p.bucket.Name), identity
+}
+
+// keyDelegates reports whether the key policy lets the principal's account
+// grant the action through IAM: it allows a principal of that account whom
+// only an identity policy empowers.
+func (p *planner) keyDelegates(n need) bool {
+	probe := policy.Caller{ARN: "arn:" + partitionOf(p.principalARN) + ":iam::" + p.principalAccount + ":user/bucketgrant-delegation-probe", Account: p.principalAccount}
+	ps := p.now.policies(n)
+	ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
+	return policy.Evaluate(n.request(probe, n.context), ps).Decision == policy.Allowed
+}
+
+// boundaryAllows reports whether the principal's permissions boundary, if
+// any, lets an identity-policy grant take effect.
+func (p *planner) boundaryAllows(n need, caller policy.Caller) bool {
+	if p.now.boundary == nil {
+		return true
+	}
+	ps := policy.Policies{Identity: []policy.Named{allowAll}, Boundary: p.now.boundary, Resource: delegateAll(p.principalAccount)}
+	if n.service == "kms" {
+		ps.ResourceType = policy.ResourceKMSKey
+	}
+	return policy.Evaluate(n.request(caller, n.context), ps).Decision == policy.Allowed
+}
+
+// blockAfter explains a request the merged documents still refuse.
+func (p *planner) blockAfter(n need, res policy.Result, after docSet, caller policy.Caller) {
+	if res.Decision == policy.ExplicitlyDenied {
+		p.block(Blocker{Kind: BlockExplicitDeny, Message: fmt.Sprintf("%s on %s is denied by %s", n.action, n.resource, p.refs(res.Denies))})
+		return
+	}
+	p.block(Blocker{Kind: BlockBoundary,
+		Message: fmt.Sprintf("even with the changes, %s on %s would not be allowed", n.action, n.resource),
+		Hint:    "a policy the tool does not edit limits it (a permissions boundary, or a condition the request cannot meet); run `bucketgrant check` for the deciding statements"})
+}
+
+// refs names statements for people: "key policy of arn:… statement 1 (Sid X)".
+func (p *planner) refs(rs []policy.Ref) string {
+	if len(rs) == 0 {
+		return "no statement"
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = refString(r)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func refString(r policy.Ref) string {
+	s := fmt.Sprintf("%s statement %d", r.Document, r.Index)
+	if r.Sid != "" {
+		s += fmt.Sprintf(" (Sid %q)", r.Sid)
+	}
+	return s
+}
+
+func (p *planner) denyWhy(res policy.Result) string {
+	return "explicitly denied by " + p.refs(res.Denies)
+}
