@@ -1,14 +1,18 @@
+// Command bucketgrant fixes an IAM principal's access to an S3 bucket that
+// is encrypted by default with a KMS key: it reads the key policy, the
+// principal's IAM policies and the bucket policy, plans the smallest change
+// that grants the access, and writes it after confirmation.
 package main
+
 import (
- _ "github.com/aws/aws-sdk-go-v2/aws/arn"
- _ "github.com/aws/aws-sdk-go-v2/config"
- _ "github.com/aws/aws-sdk-go-v2/service/kms"
- _ "github.com/aws/aws-sdk-go-v2/service/s3"
- _ "github.com/aws/aws-sdk-go-v2/service/iam"
- _ "github.com/aws/aws-sdk-go-v2/service/sts"
- _ "github.com/aws/aws-sdk-go-v2/credentials"
- _ "github.com/aws/smithy-go"
- _ "github.com/urfave/cli/v2"
- _ "github.com/google/go-cmp/cmp"
+	"context"
+	"os"
+	"os/signal"
 )
-func main(){}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

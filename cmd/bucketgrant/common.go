@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// Flags shared by the commands that read state.
+func awsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "profile", Usage: "AWS profile for both accounts", EnvVars: []string{"AWS_PROFILE"}},
+		&cli.StringFlag{Name: "principal-profile", Usage: "AWS profile for the principal's account (IAM)"},
+		&cli.StringFlag{Name: "resource-profile", Usage: "AWS profile for the bucket's and key's account (S3, KMS)"},
+		&cli.StringFlag{Name: "principal-role-arn", Usage: "role to assume in the principal's account"},
+		&cli.StringFlag{Name: "resource-role-arn", Usage: "role to assume in the bucket's account"},
+		&cli.StringFlag{Name: "region", Usage: "region for IAM, STS and the first S3 call (the bucket's own region is found)", EnvVars: []string{"AWS_REGION"}},
+		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to this compatible endpoint", EnvVars: []string{"AWS_ENDPOINT_URL"}},
+		&cli.BoolFlag{Name: "debug", Usage: "show AWS's own error messages and what is read"},
+	}
+}
+
+func selectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "principal", Usage: "IAM user or role ARN (an assumed-role session ARN resolves to its role)"},
+		&cli.StringFlag{Name: "bucket", Usage: "bucket name"},
+		&cli.StringFlag{Name: "access", Usage: "access levels: read, write, list, versions, acl (default: read,write; across accounts all, acl only where ACLs are enabled)"},
+		&cli.StringFlag{Name: "prefix", Usage: "grant only objects whose keys start with this prefix"},
+		&cli.StringFlag{Name: "kms-via", Value: diff.ViaAuto, Usage: "where a same-account KMS grant goes: auto, key-policy or identity"},
+		&cli.BoolFlag{Name: "kms-through-s3", Usage: "limit KMS grants to use by S3 for this bucket (kms:ViaService, encryption context)"},
+		&cli.BoolFlag{Name: "remove-orphaned-principals", Usage: "remove unique IDs of deleted principals from documents the plan writes"},
+		&cli.StringFlag{Name: "from-error", Usage: "take principal, bucket and key from an AWS access-denied message"},
+		&cli.StringFlag{Name: "state", Usage: "read the state from this snapshot file instead of AWS"},
+	}
+}
+
+// selection is what a plan is about.
+type selection struct {
+	diff.Options
+	statePath string
+	aws       awsstate.Options
+	debug     bool
+}
+
+func readSelection(c *cli.Context, s streams) (*selection, error) {
+	sel := &selection{statePath: c.String("state"), debug: c.Bool("debug") || debugEnabled}
+	sel.Principal, sel.Bucket, sel.Prefix = c.String("principal"), c.String("bucket"), c.String("prefix")
+	sel.KMSVia, sel.KMSThroughS3 = c.String("kms-via"), c.Bool("kms-through-s3")
+	sel.RemoveOrphanedPrincipals = c.Bool("remove-orphaned-principals")
+	sel.ToolVersion = version
+	if text := c.String("from-error"); text != "" {
+		if err := fromError(sel, text, s); err != nil {
+			return nil, err
+		}
+	}
+	if c.IsSet("access") {
+		levels, err := diff.ParseLevels(c.String("access"))
+		if err != nil {
+			return nil, usagef("--access: %v", err)
+		}
+		sel.Access = levels
+	}
+	if sel.Principal == "" || sel.Bucket == "" {
+		return nil, usagef("%s needs --principal ARN and --bucket NAME (or --from-error)", c.Command.Name)
+	}
+	if err := checkBucketName(sel.Bucket); err != nil {
+		return nil, usagef("--bucket: %v", err)
+	}
+	sel.aws = awsOptions(c, s, sel.debug)
+	return sel, nil
+}
+
+func awsOptions(c *cli.Context, s streams, debug bool) awsstate.Options {
+	o := awsstate.Options{
+		PrincipalProfile: first(c.String("principal-profile"), c.String("profile")),
+		ResourceProfile:  first(c.String("resource-profile"), c.String("profile")),
+		PrincipalRoleARN: c.String("principal-role-arn"),
+		ResourceRoleARN:  c.String("resource-role-arn"),
+		EndpointURL:      c.String("endpoint-url"),
+		Region:           c.String("region"),
+	}
+	if debug {
+		o.Logf = func(format string, args ...any) { fmt.Fprintf(s.err, "debug: "+format+"\n", args...) }
+	}
+	return o
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// checkBucketName applies S3's naming rules loosely: legacy buckets may hold
+// upper-case letters and underscores (like the AWS docs' DOC-EXAMPLE-BUCKET),
+// but never characters that would change an ARN's meaning.
+func checkBucketName(name string) error {
+	if len(name) < 3 || len(name) > 255 {
+		return fmt.Errorf("%q: bucket names are 3 to 63 characters (255 for legacy buckets)", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_'
+		if !ok {
+			return fmt.Errorf("%q: a bucket name holds only letters, digits, '-', '.' and '_'", name)
+		}
+	}
+	return nil
+}
+
+// loadState reads the state from the snapshot or from AWS.
+func loadState(ctx context.Context, sel *selection) (*state.State, error) {
+	if sel.statePath != "" {
+		return snapshot.Load(sel.statePath)
+	}
+	return awsstate.Read(ctx, sel.aws, sel.Principal, sel.Bucket)
+}
+
+// describeError is an error's message for people, with the hint where one
+// exists and AWS's own words with --debug.
+func describeError(err error) string {
+	msg := err.Error()
+	if h := awsstate.Hint(err); h != "" {
+		msg += "\nhint: " + h
+	}
+	var d *debugError
+	if errors.As(err, &d) || debugEnabled {
+		if detail := awsstate.Detail(err); detail != "" {
+			msg += "\naws said: " + detail
+		}
+	}
+	return msg
+}
+
+// debugError marks an error of a command run with --debug, so that its
+// report carries AWS's own words.
+type debugError struct{ err error }
+
+func (e *debugError) Error() string { return e.err.Error() }
+func (e *debugError) Unwrap() error { return e.err }
+
+// withDebug wraps err for the report when debug is on.
+func withDebug(debug bool, err error) error {
+	if err == nil || !debug {
+		return err
+	}
+	return &debugError{err}
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600) // WriteFile keeps an existing file's mode
+}
+
+// parseARNFlag checks a --principal value.
+func parseARNFlag(arn string) (string, error) {
+	if state.KindOf(arn) == "" {
+		return "", usagef("--principal %q: expected an IAM user or role ARN, such as arn:aws:iam::111122223333:user/Jane", arn)
+	}
+	return arn, nil
+}
