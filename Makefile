@@ -3,7 +3,7 @@
 
 GO        ?= go
 FUZZTIME  ?= 60s
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: test oracle bench lint fuzz build example
 

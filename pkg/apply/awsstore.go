@@ -220,7 +220,9 @@ func (s *AWSStore) updateManaged(ctx context.Context, ref diff.DocRef, text stri
 	}
 	if len(versions.Versions) >= 5 {
 		old := slices.DeleteFunc(slices.Clone(versions.Versions), func(v iamtypes.PolicyVersion) bool { return v.IsDefaultVersion })
-		slices.SortFunc(old, func(a, b iamtypes.PolicyVersion) int { return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate)) })
+		slices.SortFunc(old, func(a, b iamtypes.PolicyVersion) int {
+			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))
+		})
 		if len(old) > 0 {
 			if _, err := s.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(ref.ARN), VersionId: old[0].VersionId}); err != nil {
 				return s.fail(err, "iam:DeletePolicyVersion", ref.ARN, s.PrincipalLabel)

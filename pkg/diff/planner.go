@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -68,8 +67,7 @@ type planner struct {
 	kind             string // user or role
 	cross            bool
 
-	now  docSet // documents as read
-	docs map[string]*policy.Statement
+	now docSet // documents as read
 }
 
 // Make plans the grant described by opts against the state. It returns an
