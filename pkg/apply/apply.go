@@ -253,7 +253,17 @@ func checkLockout(ch diff.Change, o Options) error {
 	}
 	for _, c := range callers {
 		if !mayManage(after, ch.Document, c) {
-			return fmt.Errorf("refusing to write the %s: the merged policy would not let %s call kms:PutKeyPolicy again, locking it out of the key; nothing was written", describe(ch.Document), c.ARN)
+			msg := fmt.Sprintf("refusing to write the %s: the merged policy would not let %s call kms:PutKeyPolicy again, locking it out of the key (KMS's own lockout check refuses such a write too); nothing was written", describe(ch.Document), c.ARN)
+			var admins []string
+			for _, m := range managers(after) {
+				if mayManage(after, ch.Document, m) {
+					admins = append(admins, m.ARN)
+				}
+			}
+			if len(admins) > 0 {
+				msg += fmt.Sprintf(". The key policy lets %s manage the key: run with their credentials (--resource-profile or --resource-role-arn)", strings.Join(admins, ", "))
+			}
+			return errors.New(msg)
 		}
 	}
 	return nil
