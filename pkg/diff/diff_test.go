@@ -651,3 +651,27 @@ func statementText(t *testing.T, doc string, i int) string {
 	}
 	return string(d.StatementText(i))
 }
+
+// TestBoundaryWithoutKMSUsesKeyPolicy: the key delegates to the account,
+// but Jane's boundary allows no KMS action, so an identity grant would not
+// take effect; auto puts the KMS grant in the key policy, which names her
+// directly and is not limited by her boundary.
+func TestBoundaryWithoutKMSUsesKeyPolicy(t *testing.T) {
+	st := load(t, sameSnap)
+	st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`)
+	st.Principals[0].PermissionsBoundary = &state.ManagedPolicy{ARN: "arn:aws:iam::111122223333:policy/S3Only",
+		Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)}
+	p := mustPlan(t, st, diff.Options{})
+	if p.Blocked() {
+		t.Fatalf("blocked: %+v", p.Blockers)
+	}
+	if got := kinds(p); !slices.Equal(got, []string{diff.DocInlinePolicy, diff.DocKeyPolicy}) {
+		t.Fatalf("changes %v, want the S3 grant in the identity policy and the KMS grant in the key policy", got)
+	}
+	applied(t, st, p, diff.Options{})
+
+	o := diff.Options{KMSVia: diff.ViaIdentity}
+	if p := mustPlan(t, st, o); !slices.Contains(blockerKinds(p), diff.BlockBoundary) {
+		t.Fatalf("--kms-via identity with a boundary without KMS: blockers %v", blockerKinds(p))
+	}
+}

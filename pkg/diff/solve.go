@@ -100,20 +100,27 @@ func (p *planner) place(n need, caller policy.Caller) (placement, string) {
 		ps.Resource = delegateAll(p.principalAccount)
 		return policy.Evaluate(req, ps).Decision == policy.Allowed
 	}
-	if !p.boundaryAllows(n, caller) {
+	// A permissions boundary limits every identity-policy grant; it matters
+	// wherever the grant must (or would) go to the identity side.
+	bounded := !p.boundaryAllows(n, caller)
+	blockBoundary := func() (placement, string) {
 		p.block(Blocker{Kind: BlockBoundary,
 			Message: fmt.Sprintf("the %s does not allow %s on %s, and a boundary limits every identity-policy grant", p.now.boundary.Name, n.action, n.resource),
 			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"})
 		return placement{}, "refused by the permissions boundary"
 	}
 	resName, idName := p.sideNames(n)
-	if n.service == "s3" {
-		if !p.cross {
-			why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
-			return placement{identity: true, identityWhy: why}, why
+	if n.service == "s3" && !p.cross {
+		if bounded {
+			return blockBoundary()
 		}
+		why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
+		return placement{identity: true, identityWhy: why}, why
 	}
 	if p.cross {
+		if bounded {
+			return blockBoundary()
+		}
 		// Across accounts the principal's account and the resource's
 		// account must both allow (aws-facts.md §3).
 		var pl placement
@@ -137,12 +144,18 @@ func (p *planner) place(n need, caller policy.Caller) (placement, string) {
 	delegates := p.keyDelegates(n)
 	via := p.opts.KMSVia
 	if via == ViaAuto {
+		// The identity policy when the key delegates to the account and no
+		// boundary stands in the way; else the key policy, whose grant to
+		// the principal itself a boundary does not limit.
 		via = ViaKeyPolicy
-		if delegates {
+		if delegates && !bounded {
 			via = ViaIdentity
 		}
 	}
 	if via == ViaIdentity {
+		if bounded {
+			return blockBoundary()
+		}
 		if !delegates {
 			p.block(Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
 				Message: fmt.Sprintf("the %s does not let account %s's IAM policies grant %s, so an identity-policy grant would not work", resName, p.principalAccount, n.action),
