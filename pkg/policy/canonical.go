@@ -202,8 +202,14 @@ func (d *Document) Pretty() []byte {
 // DecodeURLEncoded decodes a policy document as IAM returns it: URL-encoded
 // per RFC 3986 (GetUserPolicy, GetRolePolicy, GetGroupPolicy,
 // GetPolicyVersion). A '+' stays a '+': form decoding, which turns it into a
-// space, would change ARNs and condition values that contain one.
+// space, would change ARNs and condition values that contain one. Text that
+// already starts with '{' is taken as decoded: AWS always encodes the
+// opening brace (%7B), but some compatible servers send plain JSON, which
+// may hold a '%' that must not be decoded.
 func DecodeURLEncoded(s string) (string, error) {
+	if strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "{") {
+		return s, nil
+	}
 	out, err := url.PathUnescape(s)
 	if err != nil {
 		return "", fmt.Errorf("decoding a URL-encoded policy document: %w", err)
