@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/bucketgrant/bucketgrant/pkg/apply"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -76,8 +79,50 @@ func newApp(s streams) *cli.App {
 // run runs the app and turns its outcome into an exit code.
 func run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
 	s := streams{in: in, out: out, err: errw}
-	err := newApp(s).RunContext(ctx, args)
+	app := newApp(s)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	return report(s, err)
+}
+
+// flagsFirst moves a command's flags ahead of its arguments, so that
+// `apply PLAN.json --yes` works as the synopsis shows: urfave/cli stops
+// reading flags at the first argument. A flag's value stays with it; "--"
+// ends the flags.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	var flags, rest []string
+	tokens := args[2:]
+	for i := 0; i < len(tokens); i++ {
+		t := tokens[i]
+		switch {
+		case t == "--":
+			rest = append(rest, tokens[i:]...)
+			i = len(tokens)
+		case strings.HasPrefix(t, "-") && len(t) > 1:
+			flags = append(flags, t)
+			name := strings.TrimLeft(t, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(tokens) {
+				i++
+				flags = append(flags, tokens[i])
+			}
+		default:
+			rest = append(rest, t)
+		}
+	}
+	return append(append(append([]string{}, args[:2]...), flags...), rest...)
 }
 
 func report(s streams, err error) int {
@@ -90,6 +135,16 @@ func report(s streams, err error) int {
 			fmt.Fprintln(s.err, ec.msg)
 		}
 		return ec.code
+	}
+	var partial *apply.PartialError
+	if errors.As(err, &partial) {
+		// Its report says what was written, what not and where the backup
+		// is, also when an interrupt stopped a write in flight.
+		fmt.Fprintf(s.err, "bucketgrant: %s\n", describeError(err))
+		if errors.Is(err, context.Canceled) {
+			return exitInterrupted
+		}
+		return exitError
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(s.err, "bucketgrant: interrupted; nothing more was written")

@@ -25,6 +25,9 @@ func awsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "region for IAM, STS and the first S3 call (the bucket's own region is found)", EnvVars: []string{"AWS_REGION"}},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to this compatible endpoint", EnvVars: []string{"AWS_ENDPOINT_URL"}},
 		&cli.BoolFlag{Name: "debug", Usage: "show AWS's own error messages and what is read"},
+		&cli.IntFlag{Name: "max-attempts", Usage: "tries of each AWS call, retries of throttling, 5xx, dropped connections and timeouts included", DefaultText: "the profile's max_attempts or AWS_MAX_ATTEMPTS, else 3"},
+		&cli.DurationFlag{Name: "retry-max-backoff", Usage: "longest wait between two tries of an AWS call", DefaultText: "20s"},
+		&cli.DurationFlag{Name: "timeout", Value: awsstate.DefaultTimeout, Usage: "time each try of an AWS call may take before it is abandoned (and retried)"},
 	}
 }
 
@@ -86,6 +89,9 @@ func awsOptions(c *cli.Context, s streams, debug bool) awsstate.Options {
 		ResourceRoleARN:  c.String("resource-role-arn"),
 		EndpointURL:      c.String("endpoint-url"),
 		Region:           c.String("region"),
+		MaxAttempts:      c.Int("max-attempts"),
+		MaxBackoff:       c.Duration("retry-max-backoff"),
+		Timeout:          c.Duration("timeout"),
 	}
 	if debug {
 		o.Logf = func(format string, args ...any) { fmt.Fprintf(s.err, "debug: "+format+"\n", args...) }

@@ -65,11 +65,18 @@ func renderPlan(w io.Writer, p *diff.Plan, c palette) {
 		renderWarnings(w, p, c)
 		return
 	}
-	fmt.Fprintf(w, "bucketgrant will change these documents so that %s can %s %s", who, what, p.Grant.Bucket)
-	if p.Grant.Prefix != "" {
-		fmt.Fprintf(w, " (keys starting with %q)", p.Grant.Prefix)
+	switch p.Operation {
+	case diff.PlanRevoke:
+		fmt.Fprintf(w, "bucketgrant will remove its grants for %s on %s from these documents:\n", who, p.Grant.Bucket)
+	case diff.PlanRollback:
+		fmt.Fprintf(w, "bucketgrant will restore these documents to their content before the apply that made the backup:\n")
+	default:
+		fmt.Fprintf(w, "bucketgrant will change these documents so that %s can %s %s", who, what, p.Grant.Bucket)
+		if p.Grant.Prefix != "" {
+			fmt.Fprintf(w, " (keys starting with %q)", p.Grant.Prefix)
+		}
+		fmt.Fprintln(w, ":")
 	}
-	fmt.Fprintln(w, ":")
 	for _, ch := range p.Changes {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, c.bold(changeHeader(ch)))

@@ -26,6 +26,16 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Now is the clock for backup names (time.Now when nil).
 	Now func() time.Time
+	// KeyPolicyCallerFor, when set, names the identity that will write a
+	// given key policy, for plans whose keys live in several accounts
+	// (sync); it is checked in addition to KeyPolicyCaller.
+	KeyPolicyCallerFor func(key diff.DocRef) *policy.Caller
+	// Parallel bounds the documents read or written at once. Writes keep
+	// their order between phases (every identity policy, then every key
+	// policy, then every bucket policy; reversed for removals) and run
+	// concurrently only within a phase, where no write depends on another.
+	// Zero or one: one document at a time.
+	Parallel int
 }
 
 // Result says what an apply did.
@@ -40,16 +50,24 @@ type StaleError struct {
 	Document diff.DocRef
 	Written  []diff.DocRef
 	Backup   string
+	// Rollback marks a rollback, whose reference is what the rolled-back
+	// apply wrote, not a plan.
+	Rollback bool
 }
 
 func (e *StaleError) Error() string {
-	msg := fmt.Sprintf("the %s changed since the plan was made; it was not overwritten", describe(e.Document))
+	since, todo := "the plan was made", "Make the plan again, review it, and apply that"
+	if e.Rollback {
+		since = "the apply being rolled back wrote it"
+		todo = "Rollback does not overwrite changes made since; compare the document with the backup and restore what is needed by hand"
+	}
+	msg := fmt.Sprintf("the %s changed since %s; it was not overwritten", describe(e.Document), since)
 	if len(e.Written) > 0 {
 		msg += fmt.Sprintf(" (already written: %s; backup: %s)", names(e.Written), e.Backup)
 	} else {
 		msg += "; nothing was written"
 	}
-	return msg + ". Make the plan again, review it, and apply that"
+	return msg + ". " + todo
 }
 
 // PartialError is a write that failed after earlier writes succeeded.
@@ -63,17 +81,29 @@ type PartialError struct {
 
 func (e *PartialError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "writing the %s failed: %v\n", describe(e.Failed), e.Err)
+	if errors.Is(e.Err, context.Canceled) {
+		// The request may have reached AWS before the interrupt.
+		fmt.Fprintf(&b, "interrupted while writing the %s; that write may have been carried out\n", describe(e.Failed))
+	} else {
+		fmt.Fprintf(&b, "writing the %s failed: %v\n", describe(e.Failed), e.Err)
+	}
 	if len(e.Written) > 0 {
 		fmt.Fprintf(&b, "written: %s\n", names(e.Written))
 	} else {
 		b.WriteString("nothing was written\n")
 	}
-	fmt.Fprintf(&b, "not written: %s\n", names(append([]diff.DocRef{e.Failed}, e.NotWritten...)))
+	if errors.Is(e.Err, context.Canceled) {
+		fmt.Fprintf(&b, "perhaps written: %s\n", describe(e.Failed))
+		if len(e.NotWritten) > 0 {
+			fmt.Fprintf(&b, "not written: %s\n", names(e.NotWritten))
+		}
+	} else {
+		fmt.Fprintf(&b, "not written: %s\n", names(append([]diff.DocRef{e.Failed}, e.NotWritten...)))
+	}
 	if e.Backup != "" {
 		fmt.Fprintf(&b, "backup of everything before the apply: %s\n", e.Backup)
 	}
-	b.WriteString("run the same command again: it plans only what is still missing")
+	b.WriteString("run the same command again: it plans only what is still missing (or `bucketgrant rollback BACKUP` to undo)")
 	return b.String()
 }
 
@@ -103,6 +133,9 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 		return res, nil
 	}
 	changes := Order(p)
+	if o.Parallel > 1 {
+		return applyParallel(ctx, store, p, changes, o)
+	}
 	current := make([]saved, len(changes))
 	for i, ch := range changes {
 		text, exists, err := store.Read(ctx, ch.Document)
@@ -110,7 +143,7 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 			return nil, fmt.Errorf("reading the %s before writing: %w", describe(ch.Document), err)
 		}
 		if !fresh(p, ch.Document, text, exists) {
-			return nil, &StaleError{Document: ch.Document}
+			return nil, &StaleError{Document: ch.Document, Rollback: p.Operation == diff.PlanRollback}
 		}
 		current[i] = saved{Document: ch.Document, Existed: exists, Content: text, Fingerprint: fingerprint(text, exists)}
 		if err := check(ch, o); err != nil {
@@ -129,13 +162,17 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 			return res, finish(ctx, store, res, &PartialError{Failed: ch.Document, Err: err, Written: res.Written, NotWritten: refs(changes[i+1:]), Backup: path})
 		}
 		if !fresh(p, ch.Document, text, exists) {
-			return res, finish(ctx, store, res, &StaleError{Document: ch.Document, Written: res.Written, Backup: path})
+			return res, finish(ctx, store, res, &StaleError{Document: ch.Document, Written: res.Written, Backup: path, Rollback: p.Operation == diff.PlanRollback})
 		}
 		if err := write(ctx, store, ch); err != nil {
 			return res, finish(ctx, store, res, &PartialError{Failed: ch.Document, Err: err, Written: res.Written, NotWritten: refs(changes[i+1:]), Backup: path})
 		}
 		res.Written = append(res.Written, ch.Document)
-		logf(o, "Wrote the %s", describe(ch.Document))
+		if ch.Action == diff.ActionDelete {
+			logf(o, "Deleted the %s", describe(ch.Document))
+		} else {
+			logf(o, "Wrote the %s", describe(ch.Document))
+		}
 	}
 	return res, finish(ctx, store, res, nil)
 }
@@ -243,6 +280,11 @@ func checkLockout(ch diff.Change, o Options) error {
 	var callers []policy.Caller
 	if o.KeyPolicyCaller != nil {
 		callers = append(callers, *o.KeyPolicyCaller)
+	}
+	if o.KeyPolicyCallerFor != nil {
+		if c := o.KeyPolicyCallerFor(ch.Document); c != nil {
+			callers = append(callers, *c)
+		}
 	}
 	if before, err := policy.Parse([]byte(ch.Before), policy.KindKeyPolicy); err == nil {
 		for _, c := range managers(before) {

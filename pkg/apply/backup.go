@@ -126,6 +126,11 @@ func ReadBackup(path string) (*Backup, error) {
 		if d.Document.Kind == "" || d.Document.ARN == "" {
 			return nil, fmt.Errorf("backup %s: document %d has no kind or ARN", path, i)
 		}
+		switch d.Document.Kind {
+		case diff.DocKeyPolicy, diff.DocBucketPolicy, diff.DocInlinePolicy, diff.DocManagedPolicy:
+		default:
+			return nil, fmt.Errorf("backup %s: document %d has kind %q, which bucketgrant never writes; the file was changed", path, i, d.Document.Kind)
+		}
 		if d.Existed && fingerprint(d.Content, true) != d.Fingerprint {
 			return nil, fmt.Errorf("backup %s: the content of the %s does not match its fingerprint; the file was changed", path, describe(d.Document))
 		}
@@ -140,7 +145,7 @@ func RollbackPlan(b *Backup, toolVersion string) (*diff.Plan, error) {
 	if b == nil {
 		return nil, errors.New("no backup")
 	}
-	p := &diff.Plan{Format: diff.PlanFormat, ToolVersion: toolVersion,
+	p := &diff.Plan{Format: diff.PlanFormat, ToolVersion: toolVersion, Operation: diff.PlanRollback,
 		Grant:   diff.Grant{Principal: b.Principal, Bucket: b.Bucket},
 		Subject: diff.Subject{PrincipalARN: b.Principal},
 		Changes: []diff.Change{}, Blockers: []diff.Blocker{}, Warnings: []diff.Warning{}, Requests: []diff.Request{},

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -34,6 +37,22 @@ type Options struct {
 	Region string
 	// Parallel bounds the AWS calls in flight (default 8).
 	Parallel int
+	// MaxAttempts is how many times each AWS call is tried, the first try
+	// included, before its error is reported (0: the profile's max_attempts
+	// or AWS_MAX_ATTEMPTS, else the SDK's standard retryer's 3). Throttling,
+	// 5xx answers, dropped connections and timed-out attempts are retried.
+	MaxAttempts int
+	// MaxBackoff caps the SDK's exponential backoff between two attempts
+	// (0: the SDK's 20 s).
+	MaxBackoff time.Duration
+	// Timeout bounds each attempt of each AWS call, from sending the
+	// request to reading the whole answer, so that a call AWS never answers
+	// fails (and is retried) instead of hanging (0: DefaultTimeout).
+	Timeout time.Duration
+	// AdaptiveRetry uses the SDK's adaptive retry mode, which also slows
+	// the client down when AWS throttles it: for runs that make many calls
+	// in a row (sync). The knobs above apply to it too.
+	AdaptiveRetry bool
 	// Logf narrates (may be nil).
 	Logf func(format string, args ...any)
 }
@@ -125,6 +144,11 @@ func NewReaderFromConfig(principal aws.Config, resource *aws.Config, pathStyle b
 	return r
 }
 
+// DefaultTimeout bounds each attempt of an AWS call when Options.Timeout is
+// 0. The calls bucketgrant makes answer in well under a second; a minute
+// leaves room for a slow network without letting a run hang.
+const DefaultTimeout = 60 * time.Second
+
 func label(profile, role string) string {
 	switch {
 	case role != "" && profile != "":
@@ -156,10 +180,49 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM and STS are global; S3 finds the bucket's region
 	}
+	if opts.AdaptiveRetry {
+		cfg.Retryer = func() aws.Retryer { return retry.NewAdaptiveMode() }
+	}
+	retryAndTimeout(&cfg, opts)
 	if role != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "bucketgrant"
 		}))
 	}
 	return cfg, nil
+}
+
+// retryAndTimeout applies opts' retry and timeout knobs to cfg, for every
+// client made from it (readers, writers, and the STS client that assumes a
+// role). The retryer stays the SDK's standard one, which retries
+// throttling, 5xx answers, connection errors and timed-out attempts with
+// exponential backoff and jitter; only its attempts and its longest wait
+// change, and only when asked.
+func retryAndTimeout(cfg *aws.Config, opts Options) {
+	if opts.MaxAttempts > 0 {
+		// The service clients wrap their retryer with this, so it wins
+		// over a profile's max_attempts.
+		cfg.RetryMaxAttempts = opts.MaxAttempts
+	}
+	if opts.MaxBackoff > 0 {
+		base := cfg.Retryer
+		cfg.Retryer = func() aws.Retryer {
+			var r aws.Retryer
+			if base != nil {
+				r = base()
+			} else {
+				r = retry.NewStandard()
+			}
+			return retry.AddWithMaxBackoffDelay(r, opts.MaxBackoff)
+		}
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = bc.WithTimeout(timeout)
+	} else if cfg.HTTPClient == nil {
+		cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(timeout)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Kind classifies an error a person can act on.
@@ -30,13 +31,14 @@ const (
 	KindInvalidPrincipal
 	KindWrongAccount // credentials for another account than the principal's
 	KindNoCredentials
+	KindUnavailable // no usable answer on any attempt: timeouts, dropped connections, 5xx
 )
 
 var kindNames = map[Kind]string{
 	KindOther: "aws error", KindAccessDenied: "access denied", KindNoSuchBucket: "no such bucket",
 	KindNoSuchEntity: "no such entity", KindKeyNotFound: "key not found", KindExpiredToken: "expired token",
 	KindWrongRegion: "wrong region", KindThrottled: "throttled", KindInvalidPrincipal: "invalid principal",
-	KindWrongAccount: "wrong account", KindNoCredentials: "no credentials",
+	KindWrongAccount: "wrong account", KindNoCredentials: "no credentials", KindUnavailable: "unavailable",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -97,6 +99,8 @@ func (e *Error) Error() string {
 		return e.Op
 	case KindNoCredentials:
 		return fmt.Sprintf("%s: no aws credentials%s", on, who)
+	case KindUnavailable:
+		return fmt.Sprintf("%s: %s", on, unavailable(e.Err))
 	}
 	return fmt.Sprintf("%s: %s", on, shortAPIError(e.Err))
 }
@@ -184,7 +188,10 @@ func Classify(err error, op, resource, identity string) error {
 	if errors.As(err, &done) {
 		return err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	// An interrupt ends the run. A deadline is not one: bucketgrant sets
+	// none on its runs, so it is an attempt that outlasted --timeout on
+	// every try, classified below with the other unavailable answers.
+	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s on %s: %w", op, resource, err)
 	}
 	e := &Error{Op: op, Resource: resource, Identity: identity, Err: err}
@@ -207,6 +214,7 @@ func Classify(err error, op, resource, identity string) error {
 		noEntity  *iamtypes.NoSuchEntityException
 		noKey     *kmstypes.NotFoundException
 		maxTries  *retry.MaxAttemptsError
+		sendErr   *smithyhttp.RequestSendError
 		throttled = retry.DefaultThrottleErrorCodes
 	)
 	_, isThrottle := throttled[code]
@@ -243,11 +251,32 @@ func Classify(err error, op, resource, identity string) error {
 	case isNoCredentials(err):
 		e.Kind = KindNoCredentials
 		e.Hint = "configure credentials: --profile or AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+	case status >= 500 || errors.As(err, &sendErr) || errors.Is(err, context.DeadlineExceeded):
+		e.Kind = KindUnavailable
+		e.Hint = "aws or the network failed on every attempt; run again later (a re-run plans only what is still missing), or allow more with --max-attempts and --timeout"
 	default:
 		e.Kind = KindOther
 		e.Hint = "run again with --debug to see the full aws error"
 	}
 	return e
+}
+
+// unavailable says why a call got no usable answer, for KindUnavailable.
+func unavailable(err error) string {
+	attempts := "every attempt"
+	var maxTries *retry.MaxAttemptsError
+	if errors.As(err, &maxTries) {
+		attempts = fmt.Sprintf("all %d attempts", maxTries.Attempt)
+	}
+	var timeout interface{ Timeout() bool }
+	var re *awshttp.ResponseError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &timeout) && timeout.Timeout():
+		return fmt.Sprintf("aws did not answer in time (--timeout) on %s", attempts)
+	case errors.As(err, &re) && re.HTTPStatusCode() >= 500:
+		return fmt.Sprintf("aws answered a server error (http %d, %s) on %s", re.HTTPStatusCode(), shortAPIError(err), attempts)
+	}
+	return fmt.Sprintf("the connection to aws failed on %s", attempts)
 }
 
 // isRead tells read actions (Get*, List*, Describe*, Head*) from writes.

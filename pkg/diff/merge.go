@@ -44,6 +44,26 @@ func SidFor(principalARN, bucket, prefix, purpose string) string {
 // a bucket.
 func InlinePolicyName(bucket string) string { return inlinePolicyPrefix + bucket }
 
+// maxPolicyName is IAM's limit on a policy name.
+const maxPolicyName = 128
+
+// ManagedPolicyARN is the customer managed policy that holds a principal's
+// grants on a bucket when its inline policies are full. A managed policy
+// belongs to the account, not the principal, so its name carries a digest
+// of the principal's ARN: two principals granted on one bucket never share
+// (and so never receive each other's) grants.
+func ManagedPolicyARN(principalARN, bucket string) string {
+	sum := sha256.Sum256([]byte(principalARN))
+	digest := hex.EncodeToString(sum[:])[:maxSidDigest]
+	name := inlinePolicyPrefix + bucket + "-" + digest
+	if len(name) > maxPolicyName {
+		// Legacy bucket names can be long; the digest then names both.
+		sum = sha256.Sum256([]byte(principalARN + "\n" + bucket))
+		name = inlinePolicyPrefix + hex.EncodeToString(sum[:])[:32]
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partitionOf(principalARN), accountOf(principalARN), managedPolicyPath, name)
+}
+
 // target is one document the plan may change.
 type target struct {
 	ref    DocRef
@@ -115,12 +135,13 @@ func newMerge(p *planner) *merge {
 }
 
 // identityTarget picks the document for identity-side grants: the
-// principal's managed policy bucketgrant-<bucket> if one is attached (an
-// earlier run fell back to it), else the inline policy of that name.
+// principal's own managed policy for the bucket if one is attached (an
+// earlier run fell back to it), else the inline policy bucketgrant-<bucket>.
 func (p *planner) identityTarget() *target {
 	name := InlinePolicyName(p.bucket.Name)
+	managed := ManagedPolicyARN(p.principalARN, p.bucket.Name)
 	for _, d := range p.now.identity {
-		if d.own && d.ref.Kind == DocManagedPolicy && lastSegment(d.ref.ARN) == name {
+		if d.own && d.ref.Kind == DocManagedPolicy && d.ref.ARN == managed {
 			return &target{ref: d.ref, kind: policy.KindIdentity, before: d.named.Doc}
 		}
 	}
@@ -324,8 +345,7 @@ func (m *merge) inlineLimit() int {
 // aggregate limit.
 func (m *merge) moveToManaged() error {
 	p := m.p
-	name := InlinePolicyName(p.bucket.Name)
-	arn := fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partitionOf(p.principalARN), p.principalAccount, managedPolicyPath, name)
+	arn := ManagedPolicyARN(p.principalARN, p.bucket.Name)
 	old := m.identity
 	t := &target{ref: DocRef{Kind: DocManagedPolicy, ARN: arn, Account: p.principalAccount}, kind: policy.KindIdentity,
 		attach: true, grants: old.grants, order: old.order}

@@ -9,10 +9,13 @@ const PlanFormat = "bucketgrant.plan/1"
 // bucket, and why. It is plain data: rendered as text or JSON by the CLI,
 // saved to a file, applied later by pkg/apply.
 type Plan struct {
-	Format      string  `json:"format"`
-	ToolVersion string  `json:"tool_version"`
-	Grant       Grant   `json:"grant"`
-	Subject     Subject `json:"subject"`
+	Format      string `json:"format"`
+	ToolVersion string `json:"tool_version"`
+	// Operation is what the plan does: PlanGrant, PlanRevoke or
+	// PlanRollback.
+	Operation string  `json:"operation"`
+	Grant     Grant   `json:"grant"`
+	Subject   Subject `json:"subject"`
 	// Requests are the requests the principal needs, each with today's
 	// verdict and the verdict after the changes.
 	Requests []Request `json:"requests"`
@@ -29,6 +32,13 @@ type Plan struct {
 	// was edited after it was made and is refused.
 	Checksum string `json:"checksum,omitempty"`
 }
+
+// Plan operations.
+const (
+	PlanGrant    = "grant"
+	PlanRevoke   = "revoke"
+	PlanRollback = "rollback"
+)
 
 // Grant is what was asked for.
 type Grant struct {

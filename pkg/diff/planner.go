@@ -48,6 +48,11 @@ func (o *Options) validate() error {
 	if strings.ContainsAny(o.Prefix, "*?$") {
 		return fmt.Errorf("--prefix %q: a prefix is literal text; it must not contain *, ? or $", o.Prefix)
 	}
+	// A control character would go into the policies' Resource and
+	// s3:prefix values, which AWS refuses or nobody can read back.
+	if strings.ContainsFunc(o.Prefix, isControl) {
+		return fmt.Errorf("--prefix %q: a prefix must not contain control characters", o.Prefix)
+	}
 	return nil
 }
 
@@ -80,7 +85,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	}
 	p := &planner{st: st, opts: opts}
 	p.plan = &Plan{
-		Format: PlanFormat, ToolVersion: opts.ToolVersion,
+		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanGrant,
 		Grant: Grant{
 			Principal: opts.Principal, Bucket: opts.Bucket, Prefix: opts.Prefix, KMSVia: opts.KMSVia,
 			KMSThroughS3: opts.KMSThroughS3, RemoveOrphanedPrincipals: opts.RemoveOrphanedPrincipals,
@@ -177,8 +182,15 @@ func parsePrincipalARN(s string) (string, error) {
 	if a := accountOf(s); len(a) != 12 || strings.Trim(a, "0123456789") != "" {
 		return "", fmt.Errorf("--principal %q: the account must be 12 digits", s)
 	}
+	// A wildcard would grant every matching principal, and policies name
+	// one principal only by its exact ARN.
+	if strings.ContainsAny(s, "*?") || strings.ContainsFunc(s, isControl) {
+		return "", fmt.Errorf("--principal %q: the ARN of one user or role, without wildcards or control characters", s)
+	}
 	return s, nil
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // checkKey reports what about the key itself stops the grant.
 func (p *planner) checkKey() {

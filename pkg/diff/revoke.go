@@ -20,7 +20,7 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 	}
 	p := &planner{st: st, opts: opts}
 	p.plan = &Plan{
-		Format: PlanFormat, ToolVersion: opts.ToolVersion,
+		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanRevoke,
 		Grant:    Grant{Principal: opts.Principal, Bucket: opts.Bucket, Prefix: opts.Prefix, KMSVia: opts.KMSVia},
 		Requests: []Request{}, Changes: []Change{}, Blockers: []Blocker{}, Warnings: []Warning{},
 		Fingerprints: map[string]string{},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
@@ -53,6 +54,20 @@ func Parse(name string, data []byte) (*state.State, error) {
 	data = bytes.Clone(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "empty file, want a JSON object"}
+	}
+	// encoding/json would turn bytes that are not UTF-8 into U+FFFD
+	// silently, and a document changed so must not be written back.
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		line, col := lineCol(data, off)
+		return nil, &Error{File: name, Line: line, Col: col, Msg: fmt.Sprintf("byte 0x%02x is not UTF-8; a snapshot is UTF-8 JSON", data[off])}
 	}
 	var probe any
 	if err := json.Unmarshal(data, &probe); err != nil {
@@ -334,6 +349,11 @@ func (r *reader) bucket(path string, v []byte) (state.Bucket, error) {
 	}
 	if b.ObjectOwnership, err = r.str(join(path, "object_ownership"), m["object_ownership"]); err != nil {
 		return b, err
+	}
+	switch b.ObjectOwnership {
+	case "", "BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter":
+	default:
+		return b, r.errf(join(path, "object_ownership"), "%q is not an Object Ownership setting (BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter)", b.ObjectOwnership)
 	}
 	if b.Policy, err = r.doc(join(path, "policy"), m["policy"]); err != nil {
 		return b, err
