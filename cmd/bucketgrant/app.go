@@ -72,6 +72,7 @@ func newApp(s streams) *cli.App {
 			applyCommand(s),
 			revokeCommand(s),
 			rollbackCommand(s),
+			syncCommand(s),
 		},
 	}
 }

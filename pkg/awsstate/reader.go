@@ -67,6 +67,15 @@ type run struct {
 
 	mu      sync.Mutex
 	managed map[string]*managedEntry
+	// keys caches key reads by the name the bucket used and the region, so
+	// buckets sharing a key read it once (ReadMany).
+	keys map[string]*keyEntry
+}
+
+type keyEntry struct {
+	once sync.Once
+	key  *state.Key
+	err  error
 }
 
 type managedEntry struct {
@@ -277,7 +286,7 @@ func (ru *run) bucket(ctx context.Context, name string) (state.Bucket, *state.Ke
 		if b.Encryption == nil || !strings.HasPrefix(b.Encryption.SSEAlgorithm, "aws:kms") {
 			return nil
 		}
-		key, err = ru.key(ctx, b.Encryption.KMSMasterKeyID, region)
+		key, err = ru.cachedKey(ctx, b.Encryption.KMSMasterKeyID, region)
 		return err
 	})
 	g.Go(func(ctx context.Context) error {
@@ -510,6 +519,24 @@ func (ru *run) key(ctx context.Context, id, bucketRegion string) (*state.Key, er
 		k.Aliases = []string{}
 	}
 	return k, nil
+}
+
+// cachedKey is key, once per run for each key name and region.
+func (ru *run) cachedKey(ctx context.Context, id, bucketRegion string) (*state.Key, error) {
+	ru.mu.Lock()
+	if ru.keys == nil {
+		ru.keys = map[string]*keyEntry{}
+	}
+	e, ok := ru.keys[id+"|"+bucketRegion]
+	if !ok {
+		e = &keyEntry{}
+		ru.keys[id+"|"+bucketRegion] = e
+	}
+	ru.mu.Unlock()
+	// The read is shared: one bucket's failure (which cancels that
+	// bucket's context) must not become every other bucket's error.
+	e.once.Do(func() { e.key, e.err = ru.key(context.WithoutCancel(ctx), id, bucketRegion) })
+	return e.key, e.err
 }
 
 func arnOrName(id, partition, region, account string) string {

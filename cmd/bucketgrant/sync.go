@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
+	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
+)
+
+func syncCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "put back every grant of a grants file that drifted (for schedulers)",
+		Description: "Reads each document the grants need once, plans every grant, merges all changes to a document\n" +
+			"into one write, and with --yes writes them (--dry-run only shows them), then verifies.\n" +
+			"A blocked or failing grant is reported and does not stop the others. The file's format is\n" +
+			"in docs/grants.md. Exit codes: 0 in sync or fixed, 1 a grant failed, 2 drift found (with\n" +
+			"--dry-run --detailed-exitcode), 3 a grant is blocked.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "the grants file (YAML)", EnvVars: []string{"BUCKETGRANT_GRANTS"}},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "write the changes (sync never prompts)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "show what would change; write nothing"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when drift is found"},
+			&cli.BoolFlag{Name: "prune", Usage: "also remove bucketgrant's statements of grants no longer in the file"},
+			&cli.StringFlag{Name: "shard", Usage: "K/N: do only shard K (0..N-1) of N; no two shards write the same document", EnvVars: []string{"BUCKETGRANT_SHARD"}},
+			&cli.IntFlag{Name: "parallel", Value: 8, Usage: "AWS calls in flight at most"},
+			&cli.StringFlag{Name: "state", Usage: "run on this snapshot file instead of AWS"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "report format: text or json"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: []string{"BUCKETGRANT_LOG_FORMAT"}},
+			&cli.StringFlag{Name: "backup-dir", Usage: "save backups here (default: $XDG_STATE_HOME/bucketgrant/backups)", EnvVars: []string{"BUCKETGRANT_BACKUP_DIR"}},
+			&cli.StringFlag{Name: "region", Usage: "region for IAM, STS and the first S3 call", EnvVars: []string{"AWS_REGION"}},
+			&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to this compatible endpoint", EnvVars: []string{"AWS_ENDPOINT_URL"}},
+			&cli.BoolFlag{Name: "debug", Usage: "log every document read and written"},
+			&cli.IntFlag{Name: "max-attempts", Usage: "tries of each AWS call, retries included", DefaultText: "the profile's max_attempts or AWS_MAX_ATTEMPTS, else 3"},
+			&cli.DurationFlag{Name: "retry-max-backoff", Usage: "longest wait between two tries of an AWS call", DefaultText: "20s"},
+			&cli.DurationFlag{Name: "timeout", Value: awsstate.DefaultTimeout, Usage: "time each try of an AWS call may take before it is abandoned (and retried)"},
+		},
+		Action: func(c *cli.Context) error {
+			o := syncOptions{
+				file: c.String("file"), yes: c.Bool("yes"), dryRun: c.Bool("dry-run"), detailed: c.Bool("detailed-exitcode"),
+				prune: c.Bool("prune"), shard: c.String("shard"), parallel: c.Int("parallel"), statePath: c.String("state"),
+				format: c.String("format"), logFormat: c.String("log-format"), backupDir: c.String("backup-dir"),
+				region: c.String("region"), endpoint: c.String("endpoint-url"), debug: c.Bool("debug") || debugEnabled,
+				maxAttempts: c.Int("max-attempts"), maxBackoff: c.Duration("retry-max-backoff"), timeout: c.Duration("timeout"),
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return runSync(c.Context, o, s)
+		},
+	}
+}
+
+type syncOptions struct {
+	file                  string
+	yes, dryRun, detailed bool
+	prune                 bool
+	shard                 string
+	parallel              int
+	statePath             string
+	format, logFormat     string
+	backupDir             string
+	region, endpoint      string
+	debug                 bool
+	maxAttempts           int
+	maxBackoff, timeout   time.Duration
+}
+
+func (o syncOptions) validate() error {
+	switch {
+	case o.file == "":
+		return usagef("sync needs -f GRANTS.yaml")
+	case o.yes == o.dryRun:
+		return usagef("sync needs either --yes (write the changes) or --dry-run (only show them); it never prompts")
+	case o.detailed && !o.dryRun:
+		return usagef("--detailed-exitcode goes with --dry-run")
+	case o.format != "text" && o.format != "json":
+		return usagef("--format %q: use text or json", o.format)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return usagef("--log-format %q: use text or json", o.logFormat)
+	case o.parallel < 1:
+		return usagef("--parallel %d: give at least 1", o.parallel)
+	}
+	return nil
+}
+
+func runSync(ctx context.Context, o syncOptions, s streams) error {
+	f, err := grantsync.LoadFile(o.file)
+	if err != nil {
+		return err
+	}
+	cfg := grantsync.Config{File: f, StatePath: o.statePath, Prune: o.prune, DryRun: o.dryRun, Parallel: o.parallel,
+		BackupDir: o.backupDir, ToolVersion: version, Log: newLogger(s.err, o.logFormat, o.debug)}
+	if o.shard != "" {
+		sh, err := grantsync.ParseShard(o.shard)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		cfg.Shard = &sh
+	}
+	if o.statePath == "" {
+		cfg.Accounts = &grantsync.Accounts{Creds: f.Credentials, EndpointURL: o.endpoint, Region: o.region,
+			MaxAttempts: o.maxAttempts, MaxBackoff: o.maxBackoff, Timeout: o.timeout}
+	}
+	if p := newProgress(s.err); p != nil {
+		cfg.Progress = p.update
+		defer p.done()
+	}
+	rep, err := grantsync.Sync(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(s.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.Text(s.out)
+	}
+	if code := rep.ExitCode(o.detailed); code != exitOK {
+		return &exitCode{code: code}
+	}
+	return nil
+}
+
+// newLogger logs to stderr: text for people, JSON for log collectors.
+func newLogger(w io.Writer, format string, debug bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if debug {
+		opts.Level = slog.LevelDebug
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// progress redraws one status line on a terminal. It exists only when
+// stderr is a terminal: in a log file a redrawn line is noise.
+type progress struct {
+	w    io.Writer
+	mu   sync.Mutex
+	last time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &progress{w: w}
+}
+
+func (p *progress) update(phase string, done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// At most ten redraws a second, and always the last of a phase.
+	if done != total && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\r\033[K%s %d/%d", phase, done, total)
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\033[K")
+}
