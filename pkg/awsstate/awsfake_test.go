@@ -4,18 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
+	"github.com/bucketgrant/bucketgrant/integration/fixture"
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
@@ -46,94 +42,30 @@ type seeded struct {
 	principalARN, name string
 }
 
-// seed creates, through the SDK, everything an example snapshot holds.
+// seed creates, through the SDK, everything an example snapshot holds
+// (integration/fixture, shared with the end-to-end tests).
 func seed(t *testing.T, st *state.State) *seeded {
 	t.Helper()
 	ctx := context.Background()
 	srv := awsfake.Start(t)
+	env, err := fixture.Load(ctx, srv, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := st.Buckets[0]
 	p := st.Principals[0]
 	pAcct := state.AccountOf(p.ARN)
 	cfgFor := func(acct string) aws.Config {
-		c, err := srv.AWSConfig(ctx, srv.AddAccount(acct), b.Region)
+		c, err := env.Config(ctx, acct, b.Region)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	s := &seeded{srv: srv, principal: cfgFor(pAcct), keyARNs: map[string]string{}, principalARN: p.ARN, name: b.Name}
-	rcfg := s.principal
+	s := &seeded{srv: srv, principal: cfgFor(pAcct), keyARNs: env.KeyARNs, principalARN: p.ARN, name: b.Name}
 	if b.Account != pAcct {
 		c := cfgFor(b.Account)
-		s.resource, rcfg = &c, c
-	}
-	piam := iam.NewFromConfig(s.principal)
-	riam := iam.NewFromConfig(rcfg)
-	rkms := kms.NewFromConfig(rcfg)
-	rs3 := s3.NewFromConfig(rcfg, func(o *s3.Options) { o.UsePathStyle = true })
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// Roles the documents name must exist for KMS and S3 to accept them.
-	roleRe := regexp.MustCompile(`arn:aws:iam::` + b.Account + `:role/([A-Za-z0-9+=,.@_-]+)`)
-	for _, k := range st.Keys {
-		for _, m := range roleRe.FindAllStringSubmatch(string(k.Policy.Text), -1) {
-			must(riam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(m[1]),
-				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + b.Account + `:root"},"Action":"sts:AssumeRole"}]}`)}))
-		}
-	}
-
-	// The principal.
-	name := p.ARN[strings.LastIndex(p.ARN, "/")+1:]
-	must(piam.CreateUser(ctx, &iam.CreateUserInput{UserName: &name}))
-	for _, nd := range p.InlinePolicies {
-		must(piam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: &name, PolicyName: aws.String(nd.Name), PolicyDocument: aws.String(string(nd.Doc.Text))}))
-	}
-	for _, mp := range p.AttachedPolicies {
-		out, err := piam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(mp.ARN[strings.LastIndex(mp.ARN, "/")+1:]), PolicyDocument: aws.String(string(mp.Document.Text))})
-		must(out, err)
-		must(piam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: &name, PolicyArn: out.Policy.Arn}))
-	}
-	for _, g := range p.Groups {
-		must(piam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(g.Name)}))
-		must(piam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(g.Name), UserName: &name}))
-		for _, nd := range g.InlinePolicies {
-			must(piam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(g.Name), PolicyName: aws.String(nd.Name), PolicyDocument: aws.String(string(nd.Doc.Text))}))
-		}
-	}
-
-	// The key: created with its policy (the test, not the tool, skips the
-	// lockout check: the example's policy does not name the test's admin).
-	for _, k := range st.Keys {
-		out, err := rkms.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(string(k.Policy.Text)), BypassPolicyLockoutSafetyCheck: true})
-		must(out, err)
-		s.keyARNs[k.ARN] = aws.ToString(out.KeyMetadata.Arn)
-		for _, a := range k.Aliases {
-			must(rkms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(a), TargetKeyId: out.KeyMetadata.KeyId}))
-		}
-	}
-
-	// The bucket.
-	must(rs3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Name}))
-	if e := b.Encryption; e != nil {
-		keyID := e.KMSMasterKeyID
-		if a, ok := s.keyARNs[keyID]; ok {
-			keyID = a
-		}
-		must(rs3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &b.Name, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
-			Rules: []s3types.ServerSideEncryptionRule{{BucketKeyEnabled: aws.Bool(e.BucketKeyEnabled), ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{
-				SSEAlgorithm: s3types.ServerSideEncryption(e.SSEAlgorithm), KMSMasterKeyID: aws.String(keyID)}}}}}))
-	}
-	if b.ObjectOwnership != "" {
-		must(rs3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: &b.Name, OwnershipControls: &s3types.OwnershipControls{
-			Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnership(b.ObjectOwnership)}}}}))
-	}
-	if b.Policy != nil {
-		must(rs3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b.Name, Policy: aws.String(string(b.Policy.Text))}))
+		s.resource = &c
 	}
 	return s
 }

@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/bucketgrant/bucketgrant/integration/awsfake"
+	"github.com/bucketgrant/bucketgrant/integration/fixture"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// The benchmark's organisation: 3 accounts, 200 roles, 50 keys, 100
+// buckets, 1,000 grants, every call answered after 20 ms.
+const (
+	benchAccounts   = 3
+	benchPrincipals = 200
+	benchKeys       = 50
+	benchBuckets    = 100
+	benchGrants     = 1000
+	benchLatency    = 20 * time.Millisecond
+)
+
+func benchAccount(i int) string { return fmt.Sprintf("%012d", 100000000001+i) }
+
+// benchOrg builds the organisation and its grants. Principal i, bucket i
+// and key i live in account i mod 3; bucket b uses a key of its own
+// account; each principal gets five buckets, a third of them in its own
+// account. Roles, not users: five inline grant policies fit a role's
+// 10,240-character budget, where a user's 2,048 would push the grants into
+// managed policies.
+func benchOrg() (*state.State, *grantsync.File) {
+	st := &state.State{}
+	for i := range benchKeys {
+		acct := benchAccount(i % benchAccounts)
+		st.Keys = append(st.Keys, state.Key{
+			ARN:        fmt.Sprintf("arn:aws:kms:us-east-1:%s:key/%08d-0000-4000-8000-%012d", acct, i, i),
+			KeyManager: "CUSTOMER", KeyState: "Enabled", Region: "us-east-1", Aliases: []string{},
+			Policy: state.NewDoc(`{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"}]}`),
+		})
+	}
+	for b := range benchBuckets {
+		// Keys of account a are a, a+3, a+6, …: bucket b takes one of them.
+		a := b % benchAccounts
+		perAccount := (benchKeys - a + benchAccounts - 1) / benchAccounts
+		key := st.Keys[a+benchAccounts*((b/benchAccounts)%perAccount)]
+		st.Buckets = append(st.Buckets, state.Bucket{
+			Name: fmt.Sprintf("bench-bucket-%03d", b), Account: benchAccount(a), Region: "us-east-1",
+			Encryption:      &state.Encryption{SSEAlgorithm: "aws:kms", KMSMasterKeyID: key.ARN},
+			ObjectOwnership: "BucketOwnerEnforced",
+		})
+	}
+	for p := range benchPrincipals {
+		st.Principals = append(st.Principals, state.Principal{
+			ARN: fmt.Sprintf("arn:aws:iam::%s:role/bench-role-%03d", benchAccount(p%benchAccounts), p), Kind: state.KindRole,
+		})
+	}
+	f := &grantsync.File{Name: "bench.yaml", Buckets: map[string]grantsync.BucketInfo{}, Credentials: grantsync.Credentials{Accounts: map[string]grantsync.Account{}}}
+	for _, b := range st.Buckets {
+		f.Buckets[b.Name] = grantsync.BucketInfo{Account: b.Account}
+	}
+	for i := range benchGrants {
+		p, k := i%benchPrincipals, i/benchPrincipals
+		b := (p*13 + k*37) % benchBuckets // five distinct buckets per principal
+		g := grantsync.Grant{Principal: st.Principals[p].ARN, Bucket: st.Buckets[b].Name, Access: []diff.Level{diff.Read, diff.Write}, Line: i + 1}
+		f.Grants = append(f.Grants, g)
+	}
+	return st, f
+}
+
+// BenchmarkSync measures one sync of the whole organisation against the
+// test server with 20 ms per call: API calls per grant (reads and writes)
+// against the minimum, and the wall time against the bound that the call
+// count and --parallel set. Run it with
+//
+//	go test ./integration -run '^$' -bench Sync -benchtime 1x
+func BenchmarkSync(b *testing.B) {
+	for _, parallel := range []int{8, 32} {
+		b.Run(fmt.Sprintf("parallel=%d", parallel), func(b *testing.B) {
+			for range b.N {
+				benchSyncOnce(b, parallel)
+			}
+		})
+	}
+}
+
+func benchSyncOnce(b *testing.B, parallel int) {
+	b.StopTimer()
+	ctx := context.Background()
+	srv := awsfake.Start(b)
+	st, f := benchOrg()
+	// Seeding through the SDK at 20 ms per call would take minutes: the
+	// latency is set only for the measured run.
+	env, err := fixture.Load(ctx, srv, st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	accounts := &grantsync.Accounts{Load: func(ctx context.Context, account string, _ grantsync.Account) (aws.Config, string, error) {
+		cfg, err := env.Config(ctx, account, "")
+		return cfg, "admin of " + account, err
+	}}
+	cfg := grantsync.Config{File: f, Accounts: accounts, Parallel: parallel, BackupDir: b.TempDir(), ToolVersion: "bench"}
+	srv.ResetCalls()
+	srv.SetLatency(awsfake.AnyOp, benchLatency)
+	b.StartTimer()
+	start := time.Now()
+	phaseStart, phase := start, ""
+	cfg.Progress = func(p string, done, total int) {
+		if p != phase {
+			if phase != "" {
+				b.Logf("%s: %s", phase, time.Since(phaseStart).Round(time.Millisecond))
+			}
+			phase, phaseStart = p, time.Now()
+		}
+	}
+	rep, err := grantsync.Sync(ctx, cfg)
+	wall := time.Since(start)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rep.Summary.Fixed != benchGrants {
+		b.Fatalf("%d of %d grants fixed: %+v", rep.Summary.Fixed, benchGrants, rep.Summary)
+	}
+	counts := srv.CallCounts()
+	w := total(writes(counts))
+	r := total(counts) - w
+	docs := rep.Summary.Written
+
+	// The floor of reading every document once with this reader: per
+	// account one sts:GetCallerIdentity; per bucket HeadBucket, encryption,
+	// ownership and policy; per key DescribeKey, ListAliases and
+	// GetKeyPolicy; per role GetRole and the lists of its inline and
+	// attached policies (none exist yet, so nothing more to get).
+	readFloor := benchAccounts + 4*benchBuckets + 3*benchKeys + 3*benchPrincipals
+	// Writing applies the stale check (read before the backup, read again
+	// right before the write) and the verification reads each written
+	// document back: 3 reads per written document on top of the floor.
+	safeFloor := readFloor + 3*docs
+	// Wall-time bound: every call takes 20 ms and at most `parallel` are in
+	// flight; nor can it beat the dependency chain (STS → HeadBucket →
+	// encryption → DescribeKey → GetKeyPolicy; the fresh-check read; per
+	// write phase (identity, key, bucket) a read then a write; the
+	// verifying read): 13 calls.
+	calls := r + w
+	bound := max(time.Duration(calls)*benchLatency/time.Duration(parallel), 13*benchLatency)
+
+	b.ReportMetric(float64(r)/benchGrants, "reads/grant")
+	b.ReportMetric(float64(w)/benchGrants, "writes/grant")
+	b.ReportMetric(float64(readFloor)/benchGrants, "min-reads/grant")
+	b.ReportMetric(float64(docs)/benchGrants, "min-writes/grant")
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(bound.Seconds(), "bound-s")
+	b.Logf("parallel %d: %d grants, %d calls: %d reads (read-once floor %d, with stale checks and verification %d), %d writes (%d documents changed); wall %s, bound %s (%.0f%% of bound)",
+		parallel, benchGrants, calls, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), bound.Round(time.Millisecond), 100*bound.Seconds()/wall.Seconds())
+	b.Logf("calls by operation: %v", counts)
+}
