@@ -3,7 +3,6 @@ package grantsync
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -221,7 +220,7 @@ func (m *merger) plan(work *state.State, toolVersion string) *diff.Plan {
 		Fingerprints: map[string]string{}}
 	for _, id := range m.order {
 		d := m.docs[id]
-		after := docIn(work, d.ref, d.principal, d.bucket)
+		after := apply.DocIn(work, d.ref, d.principal)
 		ch := diff.Change{Document: d.ref, Before: d.before, Statements: d.stmts}
 		switch {
 		case after == nil && !d.existed:
@@ -241,33 +240,6 @@ func (m *merger) plan(work *state.State, toolVersion string) *diff.Plan {
 	}
 	p.Seal()
 	return p
-}
-
-// docIn returns a document of a state (nil: it does not exist).
-func docIn(st *state.State, ref diff.DocRef, principal, bucket string) *state.Doc {
-	switch ref.Kind {
-	case diff.DocKeyPolicy:
-		if k := st.FindKey(ref.ARN); k != nil {
-			return k.Policy
-		}
-	case diff.DocBucketPolicy:
-		if b := st.FindBucket(strings.TrimPrefix(ref.ARN, "arn:aws:s3:::")); b != nil {
-			return b.Policy
-		}
-	case diff.DocInlinePolicy:
-		if pr := st.FindPrincipal(ref.ARN); pr != nil {
-			if i := slices.IndexFunc(pr.InlinePolicies, func(n state.NamedDoc) bool { return n.Name == ref.Name }); i >= 0 {
-				return pr.InlinePolicies[i].Doc
-			}
-		}
-	case diff.DocManagedPolicy:
-		if pr := st.FindPrincipal(principal); pr != nil {
-			if i := slices.IndexFunc(pr.AttachedPolicies, func(m state.ManagedPolicy) bool { return m.ARN == ref.ARN }); i >= 0 {
-				return pr.AttachedPolicies[i].Document
-			}
-		}
-	}
-	return nil
 }
 
 // CloneState returns a deep copy of the documents of a state (the planner

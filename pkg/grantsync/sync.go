@@ -267,7 +267,7 @@ func (c *Config) docsIn(st *state.State) func(Grant) []string {
 
 func (c *Config) store(run *Run) (apply.Store, error) {
 	if c.StatePath != "" {
-		return newFileStore(c.StatePath, run)
+		return apply.NewStateStoreFor(c.StatePath, func(ref diff.DocRef) string { return run.Principals[ref.ID()] })
 	}
 	return &awsStore{accounts: c.Accounts, run: run}, nil
 }
@@ -306,7 +306,7 @@ func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State,
 		ch := diff.Change{Document: ref, Action: diff.ActionDelete}
 		if exists {
 			ch.Action, ch.After = diff.ActionUpdate, text
-			if docIn(after, ref, run.Principals[ref.ID()], "") == nil {
+			if apply.DocIn(after, ref, run.Principals[ref.ID()]) == nil {
 				ch.Action = diff.ActionCreate
 			}
 		}
