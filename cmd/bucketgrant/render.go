@@ -98,7 +98,7 @@ func changeHeader(ch diff.Change) string {
 	case diff.DocKeyPolicy:
 		name = "key policy of " + d.ARN
 	case diff.DocBucketPolicy:
-		name = "bucket policy of " + strings.TrimPrefix(d.ARN, "arn:aws:s3:::")
+		name = "bucket policy of " + d.ARN[strings.LastIndex(d.ARN, ":")+1:]
 	case diff.DocInlinePolicy:
 		name = fmt.Sprintf("inline policy %s of %s", d.Name, d.ARN)
 	case diff.DocManagedPolicy:

@@ -64,7 +64,7 @@ func (c *checker) principal() caller {
 	arn := s.PrincipalARN
 	if s.PrincipalKind == "role" {
 		name := arn[strings.LastIndexByte(arn, '/')+1:]
-		arn = "arn:aws:sts::" + s.PrincipalAccount + ":assumed-role/" + name + "/bucketgrant"
+		arn = "arn:" + partition(arn) + ":sts::" + s.PrincipalAccount + ":assumed-role/" + name + "/bucketgrant"
 	}
 	var id string
 	if pr := c.before.FindPrincipal(s.PrincipalARN); pr != nil {
@@ -84,9 +84,10 @@ func (c *checker) others() []caller {
 	everything := func(*state.State) ([]oracle.NamedPolicy, json.RawMessage) {
 		return []oracle.NamedPolicy{{Name: "allow-all", Policy: allowAllIdentity}}, nil
 	}
-	out := []caller{{arn: "arn:aws:iam::" + s.PrincipalAccount + ":user/bucketgrant-other", account: s.PrincipalAccount, identity: everything}}
+	iam := "arn:" + partition(s.PrincipalARN) + ":iam::"
+	out := []caller{{arn: iam + s.PrincipalAccount + ":user/bucketgrant-other", account: s.PrincipalAccount, identity: everything}}
 	if s.BucketAccount != s.PrincipalAccount {
-		out = append(out, caller{arn: "arn:aws:iam::" + s.BucketAccount + ":user/bucketgrant-other", account: s.BucketAccount, identity: everything})
+		out = append(out, caller{arn: iam + s.BucketAccount + ":user/bucketgrant-other", account: s.BucketAccount, identity: everything})
 	}
 	return out
 }
@@ -137,7 +138,7 @@ func (c *checker) resourcePolicy(st *state.State, kms bool, resource string) jso
 			// Another key of the account, with the AWS default key policy:
 			// only identity policies decide, so an identity grant that
 			// names more than the one key shows.
-			return json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountOf(resource) + `:root"},"Action":"kms:*","Resource":"*"}]}`)
+			return json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + accountOf(resource) + `"},"Action":"kms:*","Resource":"*"}]}`)
 		}
 		if k := st.FindKey(c.plan.Subject.KeyARN); k != nil && k.Policy != nil {
 			return json.RawMessage(k.Policy.Text)
@@ -217,9 +218,10 @@ func (c *checker) required() error {
 // allowed before, except the requests the plan grants.
 func (c *checker) nothingNew() error {
 	s := c.plan.Subject
-	bucket := "arn:aws:s3:::" + c.plan.Grant.Bucket
-	objects := []string{bucket + "/" + c.plan.Grant.Prefix + "bucketgrant-probe/any-object", bucket + "/outside-the-prefix/object", "arn:aws:s3:::bucketgrant-other-bucket/object"}
-	buckets := []string{bucket, "arn:aws:s3:::bucketgrant-other-bucket"}
+	bucket := s.BucketARN
+	other := "arn:" + partition(bucket) + ":s3:::bucketgrant-other-bucket"
+	objects := []string{bucket + "/" + c.plan.Grant.Prefix + "bucketgrant-probe/any-object", bucket + "/outside-the-prefix/object", other + "/object"}
+	buckets := []string{bucket, other}
 	var keys []string
 	if s.KeyARN != "" {
 		keys = []string{s.KeyARN, s.KeyARN[:strings.LastIndexByte(s.KeyARN, '/')+1] + "00000000-0000-0000-0000-000000000000"}
@@ -411,6 +413,14 @@ func single(version string, stmt []byte) *policy.Document {
 		return nil
 	}
 	return d
+}
+
+func partition(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) < 3 {
+		return "aws"
+	}
+	return parts[1]
 }
 
 func accountOf(arn string) string {

@@ -326,6 +326,22 @@ func mayManage(doc *policy.Document, key diff.DocRef, c policy.Caller) bool {
 	return res.Decision == policy.Allowed
 }
 
+// partitionOf is the partition of a key policy's own ARNs, for naming the
+// root of an account it names by ID ("aws" when it names none).
+func partitionOf(doc *policy.Document) string {
+	for _, s := range doc.Statements() {
+		if s.Principal == nil {
+			continue
+		}
+		for _, v := range s.Principal.AWS {
+			if parts := strings.SplitN(v, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+				return parts[1]
+			}
+		}
+	}
+	return "aws"
+}
+
 // managers lists the IAM principals a key policy names, as callers.
 func managers(doc *policy.Document) []policy.Caller {
 	var out []policy.Caller
@@ -336,7 +352,7 @@ func managers(doc *policy.Document) []policy.Caller {
 		for _, v := range s.Principal.AWS {
 			switch {
 			case len(v) == 12 && strings.Trim(v, "0123456789") == "":
-				out = append(out, policy.Caller{ARN: "arn:aws:iam::" + v + ":root", Account: v})
+				out = append(out, policy.Caller{ARN: "arn:" + partitionOf(doc) + ":iam::" + v + ":root", Account: v})
 			case strings.HasPrefix(v, "arn:") && !strings.Contains(v, "*"):
 				parts := strings.SplitN(v, ":", 6)
 				if len(parts) == 6 {
@@ -373,7 +389,7 @@ func describe(d diff.DocRef) string {
 	case diff.DocKeyPolicy:
 		return "key policy of " + d.ARN
 	case diff.DocBucketPolicy:
-		return "bucket policy of " + strings.TrimPrefix(d.ARN, "arn:aws:s3:::")
+		return "bucket policy of " + bucketOf(d)
 	case diff.DocInlinePolicy:
 		return fmt.Sprintf("inline policy %s of %s", d.Name, d.ARN)
 	case diff.DocManagedPolicy:

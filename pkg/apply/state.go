@@ -44,7 +44,7 @@ func applyChange(st *state.State, p *diff.Plan, ch diff.Change) error {
 		k.Policy = newDoc(k.Policy)
 	case diff.DocBucketPolicy:
 		b := st.FindBucket(p.Grant.Bucket)
-		if b == nil || "arn:aws:s3:::"+b.Name != d.ARN {
+		if b == nil || bucketOf(d) != b.Name {
 			return fmt.Errorf("the bucket is not in the state")
 		}
 		b.Policy = newDoc(b.Policy)

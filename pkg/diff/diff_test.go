@@ -675,3 +675,42 @@ func TestBoundaryWithoutKMSUsesKeyPolicy(t *testing.T) {
 		t.Fatalf("--kms-via identity with a boundary without KMS: blockers %v", blockerKinds(p))
 	}
 }
+
+// TestOtherPartitions: a grant in aws-cn or aws-us-gov names the bucket,
+// the key and the principals in that partition, and in China S3's endpoint
+// for kms:ViaService ends in amazonaws.com.cn.
+func TestOtherPartitions(t *testing.T) {
+	data, err := os.ReadFile(crossSnap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ partition, region, via string }{
+		{"aws-cn", "cn-north-1", "s3.cn-north-1.amazonaws.com.cn"},
+		{"aws-us-gov", "us-gov-west-1", "s3.us-gov-west-1.amazonaws.com"},
+	} {
+		t.Run(tc.partition, func(t *testing.T) {
+			text := strings.ReplaceAll(strings.ReplaceAll(string(data), "arn:aws:", "arn:"+tc.partition+":"), "us-east-1", tc.region)
+			st, err := snapshot.Parse("partition.json", []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := diff.Options{Principal: "arn:" + tc.partition + ":iam::111122223333:user/Jane", KMSThroughS3: true}
+			p := mustPlan(t, st, o)
+			if p.Blocked() {
+				t.Fatalf("blocked: %+v", p.Blockers)
+			}
+			bp := change(t, p, diff.DocBucketPolicy)
+			if bp.Document.ARN != "arn:"+tc.partition+":s3:::DOC-EXAMPLE-BUCKET" || strings.Contains(bp.After, "arn:aws:") {
+				t.Errorf("bucket policy %s:\n%s", bp.Document.ARN, bp.After)
+			}
+			key := change(t, p, diff.DocKeyPolicy)
+			if !strings.Contains(key.After, tc.via) || strings.Contains(key.After, "arn:aws:") {
+				t.Errorf("key policy:\n%s", key.After)
+			}
+			if strings.Contains(change(t, p, diff.DocInlinePolicy).After, "arn:aws:") {
+				t.Errorf("identity policy names the aws partition")
+			}
+			applied(t, st, p, o)
+		})
+	}
+}

@@ -123,7 +123,7 @@ func (p *planner) load() error {
 }
 
 func (p *planner) bucketRef() DocRef {
-	return DocRef{Kind: DocBucketPolicy, ARN: "arn:aws:s3:::" + p.bucket.Name, Account: p.bucket.Account}
+	return DocRef{Kind: DocBucketPolicy, ARN: p.bucketARN(), Account: p.bucket.Account}
 }
 
 // parse parses one document of the state. A document the tool may write is

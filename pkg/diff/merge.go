@@ -277,7 +277,7 @@ type principalJSON struct {
 
 func (m *merge) statement(t *target, sid, purpose string, actions []string) stmtJSON {
 	p := m.p
-	bucketARN := "arn:aws:s3:::" + p.bucket.Name
+	bucketARN := p.bucketARN()
 	s := stmtJSON{Sid: sid, Effect: "Allow", Action: actions}
 	if t.kind != policy.KindIdentity {
 		s.Principal = &principalJSON{AWS: p.principalARN}
@@ -308,9 +308,9 @@ func (m *merge) statement(t *target, sid, purpose string, actions []string) stmt
 // S3 then sends the bucket ARN as encryption context; aws-facts.md §1).
 func (m *merge) kmsThroughS3() map[string]map[string]any {
 	p := m.p
-	bucketARN := "arn:aws:s3:::" + p.bucket.Name
+	bucketARN := p.bucketARN()
 	c := map[string]map[string]any{
-		"StringEquals": {"kms:ViaService": "s3." + p.bucket.Region + ".amazonaws.com"},
+		"StringEquals": {"kms:ViaService": p.s3Endpoint()},
 	}
 	if p.bucket.Encryption != nil && p.bucket.Encryption.BucketKeyEnabled {
 		c["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] = bucketARN

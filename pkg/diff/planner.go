@@ -135,7 +135,7 @@ func (p *planner) locate() error {
 	s := &p.plan.Subject
 	*s = Subject{
 		PrincipalARN: p.principalARN, PrincipalKind: p.kind, PrincipalAccount: p.principalAccount,
-		BucketARN: "arn:aws:s3:::" + p.bucket.Name, BucketAccount: p.bucket.Account, BucketRegion: p.bucket.Region,
+		BucketARN: p.bucketARN(), BucketAccount: p.bucket.Account, BucketRegion: p.bucket.Region,
 		CrossAccount: p.cross, Encryption: "none",
 	}
 	p.levels = p.opts.Access

@@ -28,7 +28,7 @@ const probeObject = "bucketgrant-probe/any-object"
 // needs lists the requests behind the levels, in level order, KMS after S3.
 func (p *planner) needs() []need {
 	var out []need
-	bucketARN := "arn:aws:s3:::" + p.bucket.Name
+	bucketARN := p.bucketARN()
 	objects := bucketARN + "/" + p.opts.Prefix + "*"
 	probe := bucketARN + "/" + p.opts.Prefix + probeObject
 	kmsSeen := map[string]bool{}
@@ -96,7 +96,7 @@ func (p *planner) s3Context(l Level) map[string][]string {
 // Bucket Keys; aws-facts.md §1).
 func (p *planner) kmsContext(objectARN, bucketARN string) map[string][]string {
 	ctx := p.principalContext()
-	ctx["kms:ViaService"] = []string{"s3." + p.bucket.Region + ".amazonaws.com"}
+	ctx["kms:ViaService"] = []string{p.s3Endpoint()}
 	ctx["kms:CallerAccount"] = []string{p.principalAccount}
 	ctx["aws:ViaAWSService"] = []string{"true"}
 	arn := objectARN
@@ -127,6 +127,22 @@ func (p *planner) caller() policy.Caller {
 
 func (n need) request(c policy.Caller, ctx map[string][]string) policy.Request {
 	return policy.Request{Principal: c, Action: n.action, Resource: n.probe, ResourceAccount: n.account, Context: ctx}
+}
+
+// bucketARN is the bucket's ARN in the principal's partition (aws, aws-cn,
+// aws-us-gov): a grant never crosses partitions.
+func (p *planner) bucketARN() string {
+	return "arn:" + partitionOf(p.principalARN) + ":s3:::" + p.bucket.Name
+}
+
+// s3Endpoint is S3's service name in the bucket's region, what KMS sees as
+// kms:ViaService; China's regions use their own DNS suffix.
+func (p *planner) s3Endpoint() string {
+	suffix := ".amazonaws.com"
+	if partitionOf(p.principalARN) == "aws-cn" {
+		suffix = ".amazonaws.com.cn"
+	}
+	return "s3." + p.bucket.Region + suffix
 }
 
 func lastSegment(s string) string {

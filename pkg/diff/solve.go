@@ -15,8 +15,9 @@ var allowAll = policy.Named{Name: "(any identity policy)", Doc: policy.MustParse
 // delegateAll is a resource policy that delegates everything to account,
 // so that a decision rests on the account's identity policies alone.
 func delegateAll(account string) *policy.Named {
+	// A bare account ID means the account's root in every partition.
 	return &policy.Named{Name: "(a resource policy delegating to " + account + ")", Doc: policy.MustParse(
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+account+`:root"},"Action":"*","Resource":"*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+account+`"},"Action":"*","Resource":"*"}]}`,
 		policy.KindAny)}
 }
 

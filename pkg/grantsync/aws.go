@@ -3,7 +3,6 @@ package grantsync
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -153,7 +152,7 @@ func (s *awsStore) store(ctx context.Context, ref diff.DocRef) (*apply.AWSStore,
 		KMS:            func(region string) apply.KMSAPI { return c.kmsClient(region) },
 		S3:             func(region string) apply.S3API { return c.s3Client(region, ps) },
 		Principal:      s.run.Principals[ref.ID()],
-		BucketRegion:   s.run.Regions[strings.TrimPrefix(ref.ARN, "arn:aws:s3:::")],
+		BucketRegion:   s.run.Regions[bucketOfRef(ref)],
 		PrincipalLabel: c.label, ResourceLabel: c.label,
 	}, nil
 }

@@ -84,7 +84,7 @@ func prune(st *state.State, keep map[string]bool, only func(diff.DocRef) bool) (
 	}
 	for i := range st.Buckets {
 		b := &st.Buckets[i]
-		ref := diff.DocRef{Kind: diff.DocBucketPolicy, ARN: "arn:aws:s3:::" + b.Name, Account: b.Account}
+		ref := diff.DocRef{Kind: diff.DocBucketPolicy, ARN: "arn:" + partitionOfState(st) + ":s3:::" + b.Name, Account: b.Account}
 		if err := visit(ref, &b.Policy, policy.KindBucketPolicy, false, "", b.Name); err != nil {
 			return nil, err
 		}
@@ -208,4 +208,20 @@ func stalePrincipals(st *state.State, keep map[string]bool) []string {
 		scan(k.Policy, policy.KindKeyPolicy)
 	}
 	return out
+}
+
+// partitionOfState is the partition the state's ARNs are in (a state never
+// spans two), for naming buckets, whose ARNs the state does not hold.
+func partitionOfState(st *state.State) string {
+	for _, p := range st.Principals {
+		if a, err := state.ParseARN(p.ARN); err == nil {
+			return a.Partition
+		}
+	}
+	for _, k := range st.Keys {
+		if a, err := state.ParseARN(k.ARN); err == nil {
+			return a.Partition
+		}
+	}
+	return "aws"
 }

@@ -59,7 +59,7 @@ func GrantDocs(g Grant, keyARN string) []string {
 func DocKey(ref diff.DocRef) string {
 	switch ref.Kind {
 	case diff.DocBucketPolicy:
-		return "bucket:" + strings.TrimPrefix(ref.ARN, "arn:aws:s3:::")
+		return "bucket:" + bucketOfRef(ref)
 	case diff.DocKeyPolicy:
 		return "key:" + ref.ARN
 	case diff.DocInlinePolicy:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -337,7 +338,7 @@ func bucketOfRef(ref diff.DocRef) string {
 	if ref.Kind != diff.DocBucketPolicy {
 		return ""
 	}
-	return ref.ARN[len("arn:aws:s3:::"):]
+	return ref.ARN[strings.LastIndex(ref.ARN, ":")+1:]
 }
 
 // countingStore reports each write, for the progress display.
