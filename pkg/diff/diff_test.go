@@ -714,3 +714,30 @@ func TestOtherPartitions(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialDenyWarns: a deny on part of the bucket is not in the way of
+// "any object", but the keys it names stay denied: the plan says so.
+func TestPartialDenyWarns(t *testing.T) {
+	st := load(t, sameSnap)
+	st.Buckets[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Secret","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/secret/*"},` +
+		`{"Sid":"OneFile","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/readme.txt"},` +
+		`{"Sid":"OtherBucket","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"},` +
+		`{"Sid":"NotJane","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/Bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/x/*"},` +
+		`{"Sid":"BucketItself","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET"}]}`)
+	p := mustPlan(t, st, diff.Options{})
+	var got []string
+	for _, w := range p.Warnings {
+		if w.Kind == diff.WarnPartialDeny {
+			got = append(got, w.Statement.Sid)
+		}
+	}
+	if !slices.Equal(got, []string{"Secret", "OneFile"}) {
+		t.Fatalf("partial-deny warnings for %v, want Secret and OneFile; warnings: %+v", got, p.Warnings)
+	}
+	// With a prefix outside the denied part, nothing to say.
+	p = mustPlan(t, st, diff.Options{Prefix: "public/"})
+	if slices.Contains(warningKinds(p), diff.WarnPartialDeny) {
+		t.Fatalf("a deny outside the prefix was reported: %+v", p.Warnings)
+	}
+}

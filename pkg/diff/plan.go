@@ -184,6 +184,7 @@ const (
 	WarnNoKMS           = "no-kms-encryption"
 	WarnConditionalDeny = "conditional-deny"
 	WarnACLDisabled     = "acl-disabled"
+	WarnPartialDeny     = "partial-deny"
 )
 
 // Warning is something the operator should know that does not stop the

@@ -57,6 +57,7 @@ func (p *planner) solve() error {
 	if p.plan.Blocked() {
 		return nil
 	}
+	p.partialDenies(needs, caller)
 	m := newMerge(p)
 	for i, n := range needs {
 		if places[i].any() {
