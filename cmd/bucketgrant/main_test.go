@@ -223,3 +223,25 @@ func TestBlockedPlanExitsThree(t *testing.T) {
 		t.Fatal("a blocked apply wrote to the snapshot")
 	}
 }
+
+// TestCheckSaysWhatItCouldNotDecide: an allow that holds only through a
+// VPC endpoint is not access, and check says which request key would
+// change the verdict.
+func TestCheckSaysWhatItCouldNotDecide(t *testing.T) {
+	path := example(t, "seed-same-account.json")
+	data, _ := os.ReadFile(path)
+	vpce := `"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ViaEndpoint\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:user/Jane\"},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*\",\"Condition\":{\"StringEquals\":{\"aws:SourceVpce\":\"vpce-1a2b3c4d\"}}}]}"`
+	start := bytes.Index(data, []byte(`"policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"DenyInsecureTransport\"`))
+	if start < 0 {
+		t.Fatal("test setup: the example's bucket policy was not found")
+	}
+	end := start + bytes.IndexByte(data[start+len(`"policy": "`):], '\n') + len(`"policy": "`)
+	edited := append(append(append([]byte{}, data[:start]...), []byte(`"policy": `+vpce)...), data[end:]...)
+	if err := os.WriteFile(path, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "", false, "check", "--access", "read", "--state", path, "--principal", jane, "--bucket", "DOC-EXAMPLE-BUCKET")
+	if r.code != exitPending || !strings.Contains(r.out, "decided without aws:sourcevpce") {
+		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.err, r.out)
+	}
+}

@@ -261,6 +261,9 @@ func renderCheck(w io.Writer, p *diff.Plan, c palette) {
 		}
 		fmt.Fprintf(w, "  %s  %-20s %-8s on %s\n", mark, r.Action, "("+string(r.Level)+")", r.Resource)
 		fmt.Fprintf(w, "           %s\n", r.Why)
+		if len(r.Undecided) > 0 {
+			fmt.Fprintf(w, "           decided without %s: requests that carry them may be decided otherwise\n", strings.Join(r.Undecided, ", "))
+		}
 	}
 	if p.Blocked() {
 		fmt.Fprintln(w)

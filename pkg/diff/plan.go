@@ -80,6 +80,10 @@ type Request struct {
 	// carry to avoid conditional denies.
 	Probe   string              `json:"probe"`
 	Context map[string][]string `json:"context"`
+	// Undecided lists condition keys that statements about this request
+	// test but the request was evaluated without: requests that carry them
+	// may be decided otherwise ("allowed only if it comes through vpce-…").
+	Undecided []string `json:"undecided,omitempty"`
 }
 
 // Allowed reports whether the request is allowed once the plan is applied.

@@ -43,7 +43,7 @@ func (p *planner) solve() error {
 		ctx, res, ok := p.comply(*n, caller)
 		n.context = ctx
 		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: res.Decision, After: res.Decision,
-			Probe: n.probe, Context: ctx}
+			Probe: n.probe, Context: ctx, Undecided: res.MissingKeys}
 		switch {
 		case !ok:
 			req.Why = p.denyWhy(res)
