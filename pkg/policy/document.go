@@ -316,6 +316,13 @@ func parseStatement(i int, n *node, kind Kind) (Statement, error) {
 	fail := func(field, format string, args ...any) (Statement, error) {
 		return Statement{}, &ParseError{Index: i, Sid: s.Sid, Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
+	failField := func(err error) (Statement, error) {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return fail(fe.field, "%s", fe.msg)
+		}
+		return fail("", "%v", err)
+	}
 	if n.kind != kindObject {
 		return fail("", "a statement must be an object, got %s", n.kind)
 	}
@@ -339,7 +346,7 @@ func parseStatement(i int, n *node, kind Kind) (Statement, error) {
 
 	var err error
 	if s.Action, s.NotAction, err = pair(n, "Action", "NotAction", true); err != nil {
-		return fail("Action", "%v", err)
+		return failField(err)
 	}
 	for _, a := range append(values(s.Action), values(s.NotAction)...) {
 		if a != "*" && !strings.Contains(a, ":") {
@@ -351,7 +358,7 @@ func parseStatement(i int, n *node, kind Kind) (Statement, error) {
 	// policies, have none, and KindAny places no such demand.
 	resourceRequired := kind == KindIdentity || kind == KindBucketPolicy
 	if s.Resource, s.NotResource, err = pair(n, "Resource", "NotResource", resourceRequired); err != nil {
-		return fail("Resource", "%v", err)
+		return failField(err)
 	}
 	if s.Principal, s.NotPrincipal, err = principals(n); err != nil {
 		return fail(field(s.Principal != nil || n.member("Principal") != nil, "Principal", "NotPrincipal"), "%v", err)
@@ -393,10 +400,10 @@ func pair(n *node, name, notName string, required bool) (*Strings, *Strings, err
 	pos, neg := n.member(name), n.member(notName)
 	switch {
 	case pos != nil && neg != nil:
-		return nil, nil, fmt.Errorf("a statement takes %s or %s, not both", name, notName)
+		return nil, nil, &fieldError{name, fmt.Sprintf("a statement takes %s or %s, not both", name, notName)}
 	case pos == nil && neg == nil:
 		if required {
-			return nil, nil, fmt.Errorf("missing: a statement needs %s or %s", name, notName)
+			return nil, nil, &fieldError{name, fmt.Sprintf("missing: a statement needs %s or %s", name, notName)}
 		}
 		return nil, nil, nil
 	case pos != nil:
@@ -408,28 +415,34 @@ func pair(n *node, name, notName string, required bool) (*Strings, *Strings, err
 	}
 }
 
+// fieldError is a fault in one element of a statement; parseStatement
+// turns it into a ParseError naming that element once.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
 // stringsOf reads a string-or-array-of-strings value.
 func stringsOf(n *node, name string) (*Strings, error) {
 	switch n.kind {
 	case kindString:
 		if n.str == "" {
-			return nil, fmt.Errorf("%s: must not be empty", name)
+			return nil, &fieldError{name, "must not be empty"}
 		}
 		return &Strings{Values: []string{n.str}, Single: true}, nil
 	case kindArray:
 		if len(n.elems) == 0 {
-			return nil, fmt.Errorf("%s: must not be an empty array", name)
+			return nil, &fieldError{name, "must not be an empty array"}
 		}
 		s := &Strings{Values: make([]string, len(n.elems))}
 		for i, e := range n.elems {
 			if e.val.kind != kindString || e.val.str == "" {
-				return nil, fmt.Errorf("%s: element %d must be a non-empty string, got %s", name, i, e.val.raw)
+				return nil, &fieldError{name, fmt.Sprintf("element %d must be a non-empty string, got %s", i, e.val.raw)}
 			}
 			s.Values[i] = e.val.str
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("%s: must be a string or an array of strings, got %s", name, n.kind)
+	return nil, &fieldError{name, fmt.Sprintf("must be a string or an array of strings, got %s", n.kind)}
 }
 
 func principals(n *node) (*Principal, *Principal, error) {

@@ -57,6 +57,11 @@ func Parse(name string, data []byte) (*state.State, error) {
 	}
 	// encoding/json would turn bytes that are not UTF-8 into U+FFFD
 	// silently, and a document changed so must not be written back.
+	// Some editors save a byte-order mark; JSON has none, and the error
+	// encoding/json gives for it ("invalid character 'ï'") helps nobody.
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, &Error{File: name, Line: 1, Col: 1, Msg: "malformed JSON: the file starts with a byte-order mark; save it as UTF-8 without one"}
+	}
 	if !utf8.Valid(data) {
 		off := 0
 		for off < len(data) {
