@@ -74,7 +74,7 @@ func readSelection(c *cli.Context, s streams) (*selection, error) {
 	if sel.Principal == "" || sel.Bucket == "" {
 		return nil, usagef("%s needs --principal ARN and --bucket NAME (or --from-error)", c.Command.Name)
 	}
-	if err := checkBucketName(sel.Bucket); err != nil {
+	if err := state.CheckBucketName(sel.Bucket); err != nil {
 		return nil, usagef("--bucket: %v", err)
 	}
 	sel.aws = awsOptions(c, s, sel.debug)
@@ -106,22 +106,6 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-// checkBucketName applies S3's naming rules loosely: legacy buckets may hold
-// upper-case letters and underscores (like the AWS docs' DOC-EXAMPLE-BUCKET),
-// but never characters that would change an ARN's meaning.
-func checkBucketName(name string) error {
-	if len(name) < 3 || len(name) > 255 {
-		return fmt.Errorf("%q: bucket names are 3 to 63 characters (255 for legacy buckets)", name)
-	}
-	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_'
-		if !ok {
-			return fmt.Errorf("%q: a bucket name holds only letters, digits, '-', '.' and '_'", name)
-		}
-	}
-	return nil
 }
 
 // loadState reads the state from the snapshot or from AWS.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
 // jsonBuffer collects output to be written to a file.
@@ -24,7 +25,7 @@ func snapshotCommand(s streams) *cli.Command {
 		}, awsFlags()...),
 		Action: func(c *cli.Context) error {
 			debug := c.Bool("debug") || debugEnabled
-			if err := checkBucketName(c.String("bucket")); err != nil {
+			if err := state.CheckBucketName(c.String("bucket")); err != nil {
 				return usagef("--bucket: %v", err)
 			}
 			if _, err := parseARNFlag(c.String("principal")); err != nil {

@@ -375,7 +375,7 @@ func (p *parser) credentials(n *yaml.Node, f *File) {
 func (p *parser) buckets(n *yaml.Node, f *File) {
 	p.fields(n, "buckets", func(name string, k, v *yaml.Node) {
 		path := "buckets." + name
-		if err := checkBucketName(name); err != nil {
+		if err := state.CheckBucketName(name); err != nil {
 			p.errorf(k, "buckets", "%v", err)
 			return
 		}
@@ -422,7 +422,7 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 			case "bucket":
 				s, good := p.str(v, path+".bucket")
 				if good {
-					if err := checkBucketName(s); err != nil {
+					if err := state.CheckBucketName(s); err != nil {
 						p.errorf(v, path+".bucket", "%v", err)
 						good = false
 					}
@@ -482,21 +482,6 @@ func checkPrincipal(s string) error {
 	kind := state.KindOf(s)
 	if kind != state.KindUser && kind != state.KindRole || strings.HasSuffix(a.Resource, "/") {
 		return fmt.Errorf("%q is not an IAM user or role ARN (arn:aws:iam::111122223333:user/Jane)", s)
-	}
-	return nil
-}
-
-// checkBucketName applies S3's naming rules loosely (legacy names may hold
-// upper case and underscores), refusing what would change an ARN's meaning.
-func checkBucketName(name string) error {
-	if len(name) < 3 || len(name) > 255 {
-		return fmt.Errorf("%q: bucket names are 3 to 63 characters (255 for legacy buckets)", name)
-	}
-	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_'
-		if !ok {
-			return fmt.Errorf("%q: a bucket name holds only letters, digits, '-', '.' and '_'", name)
-		}
 	}
 	return nil
 }

@@ -59,3 +59,20 @@ func AccountOf(arn string) string {
 	}
 	return a.Account
 }
+
+// CheckBucketName applies S3's naming rules loosely: legacy buckets may
+// hold upper-case letters and underscores (like the AWS docs'
+// DOC-EXAMPLE-BUCKET), but never characters that would change an ARN's
+// meaning.
+func CheckBucketName(name string) error {
+	if len(name) < 3 || len(name) > 255 {
+		return fmt.Errorf("%q: bucket names are 3 to 63 characters (255 for legacy buckets)", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_'
+		if !ok {
+			return fmt.Errorf("%q: a bucket name holds only letters, digits, '-', '.' and '_'", name)
+		}
+	}
+	return nil
+}
