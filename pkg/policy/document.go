@@ -188,7 +188,10 @@ func (d *Document) load() error {
 		if err != nil {
 			return err
 		}
-		if s.HasSid && s.Sid != "" {
+		// IAM refuses a repeated Sid, but S3 and KMS have stored policies
+		// that repeat one, and such a document must still be read and kept
+		// as it is (bucketgrant itself never writes a repeated Sid).
+		if s.HasSid && s.Sid != "" && d.kind == KindIdentity {
 			if j, dup := sids[s.Sid]; dup {
 				return &ParseError{Index: i, Sid: s.Sid, Field: "Sid", Msg: fmt.Sprintf("statement %d has the same Sid; Sids must be unique within a policy", j)}
 			}

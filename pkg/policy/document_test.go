@@ -312,7 +312,7 @@ func TestRejectTable(t *testing.T) {
 		{name: "Statement missing", kind: KindIdentity, doc: `{` + v + `"Id":"x"}`, index: -1, field: "Statement"},
 		{name: "statement a string", kind: KindIdentity, doc: `{` + v + `"Statement":[{` + allow + `},"s3:*"]}`, index: 1},
 		{name: "Id a number", kind: KindBucketPolicy, doc: `{` + v + `"Id":1,"Statement":[]}`, index: -1, field: "Id"},
-		{name: "duplicate Sids", kind: KindKeyPolicy, doc: `{` + v + `"Statement":[{"Sid":"Same",` + star + allow + `},{"Sid":"Other",` + star + allow + `},{"Sid":"Same",` + star + allow + `}]}`, index: 2, sid: "Same", field: "Sid", msg: "statement 0"},
+		{name: "duplicate Sids", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Sid":"Same",` + allow + `},{"Sid":"Other",` + allow + `},{"Sid":"Same",` + allow + `}]}`, index: 2, sid: "Same", field: "Sid", msg: "statement 0"},
 		{name: "non-alphanumeric Sid in an identity policy", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Sid":"Allow-Read",` + allow + `}]}`, index: 0, sid: "Allow-Read", field: "Sid", msg: "letters and digits"},
 		{name: "Sid a number", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Sid":1,` + allow + `}]}`, index: 0, field: "Sid"},
 		{name: "Resource missing in an identity policy", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Effect":"Allow","Action":"s3:*"}]}`, index: 0, field: "Resource"},
@@ -498,4 +498,26 @@ func docFromText(t testing.TB, text string, kind Kind) *Document {
 		t.Fatalf("Parse: %v\n%s", err, text)
 	}
 	return d
+}
+
+// S3 and KMS have stored policies that repeat a Sid; such a document is
+// read and written back as it is, and an edit never adds a repeat.
+func TestRepeatedSidKeptInResourcePolicies(t *testing.T) {
+	for _, kind := range []Kind{KindBucketPolicy, KindKeyPolicy} {
+		text := `{"Version":"2012-10-17","Statement":[{"Sid":"Same","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Sid":"Same","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}`
+		d, err := ParseString(text, kind)
+		if err != nil {
+			t.Fatalf("%v: a stored policy with a repeated Sid is refused: %v", kind, err)
+		}
+		if d.String() != text || len(d.Statements()) != 2 {
+			t.Fatalf("%v: the document changed on reading", kind)
+		}
+		err = d.AppendStatement([]byte(`{"Sid":"Same","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"*"}`))
+		if err == nil || !strings.Contains(err.Error(), "same Sid") {
+			t.Fatalf("%v: appending a third 'Same' was not refused: %v", kind, err)
+		}
+		if d.String() != text {
+			t.Fatalf("%v: a refused edit changed the document", kind)
+		}
+	}
 }

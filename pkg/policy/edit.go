@@ -20,6 +20,15 @@ func (d *Document) AppendStatement(stmt []byte) error {
 	if err != nil {
 		return fmt.Errorf("new statement: %w", err)
 	}
+	// Documents AWS stored may repeat a Sid and are kept as they are, but
+	// an edit never adds a repeat.
+	if m := n.member("Sid"); m != nil && m.val.kind == kindString && m.val.str != "" {
+		for _, s := range d.statements {
+			if s.HasSid && s.Sid == m.val.str {
+				return fmt.Errorf("new statement: statement %d has the same Sid %q", s.Index, s.Sid)
+			}
+		}
+	}
 	return d.edit(func(st style) {
 		if d.stmts.val.kind == kindObject {
 			d.wrapSingleStatement(n, st)
