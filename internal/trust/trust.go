@@ -346,17 +346,24 @@ func (c *checker) statementsKept() error {
 			switch s.Op {
 			case diff.OpRemove, diff.OpRemovePrincipals:
 				removed[s.Index] = true
-			case diff.OpExtend:
+			case diff.OpExtend, diff.OpRewrite:
 				extended[s.Sid] = true
 			}
 		}
+		kind := docKind(ch.Document.Kind)
+		grant := diff.GrantID{Principal: c.plan.Subject.PrincipalARN, Bucket: c.plan.Grant.Bucket, Prefix: c.plan.Grant.Prefix}
 		for i, st := range before.Statements() {
 			if removed[i] {
 				continue
 			}
 			if extended[st.Sid] {
+				// Only bucketgrant's own statement may change, and only by
+				// gaining actions or keys.
+				if _, owned := diff.OwnedPurpose(st, kind, grant); !owned {
+					bad = append(bad, fmt.Sprintf("%s: statement %d (Sid %s) is not bucketgrant's, yet it was changed", ch.Document.ID(), i, st.Sid))
+				}
 				if !extends(after, st) {
-					bad = append(bad, fmt.Sprintf("%s: statement %s lost actions when extended", ch.Document.ID(), st.Sid))
+					bad = append(bad, fmt.Sprintf("%s: statement %s lost actions or resources when extended", ch.Document.ID(), st.Sid))
 				}
 				continue
 			}
@@ -383,9 +390,30 @@ func extends(after *policy.Document, old policy.Statement) bool {
 				return false
 			}
 		}
+		if old.Resource != nil {
+			if s.Resource == nil {
+				return false
+			}
+			for _, r := range old.Resource.Values {
+				if !slices.Contains(s.Resource.Values, r) {
+					return false
+				}
+			}
+		}
 		return true
 	}
 	return false
+}
+
+// docKind is the policy kind of a plan's document kind.
+func docKind(kind string) policy.Kind {
+	switch kind {
+	case diff.DocKeyPolicy:
+		return policy.KindKeyPolicy
+	case diff.DocBucketPolicy:
+		return policy.KindBucketPolicy
+	}
+	return policy.KindIdentity
 }
 
 func contains(after, before *policy.Document, i int) bool {

@@ -220,36 +220,51 @@ func (m *merge) apply(t *target) error {
 	return nil
 }
 
-// upsert adds bucketgrant's statement for a purpose, or extends it when an
-// earlier run left it there.
+// upsert adds bucketgrant's statement for a purpose, or extends (or
+// rewrites whole) the statement an earlier run left there. Only a statement
+// bucketgrant owns is touched (owned.go): one that carries the grant's Sid
+// but allows more is someone else's, and the grant's statement goes beside
+// it under the next free Sid.
 func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	p := m.p
-	sid := SidFor(p.principalARN, p.bucket.Name, p.opts.Prefix, purpose)
+	id := p.grantID()
+	sids := SidsOf(id, purpose)
 	reason := g.reason()
+	used := map[string]bool{}
+	var foreign []policy.Statement
 	for i, s := range t.after.Statements() {
-		if s.Sid != sid || s.Effect != policy.Allow {
+		used[s.Sid] = true
+		if !slices.Contains(sids, s.Sid) {
 			continue
 		}
-		have := slices.Clone(valuesOf(s.Action))
-		var added []string
-		for _, a := range g.actions {
-			if !containsFold(have, a) {
-				have = append(have, a)
-				added = append(added, a)
-			}
+		if !ownedContent(s, t.kind, id, purpose) {
+			foreign = append(foreign, s)
+			continue
 		}
-		if len(added) == 0 {
-			return nil
+		return m.rewrite(t, i, s, purpose, g, reason)
+	}
+	sid := ""
+	for _, c := range sids {
+		if !used[c] {
+			sid = c
+			break
 		}
-		raw, _ := json.Marshal(have)
-		if err := t.after.SetStatementMember(i, "Action", raw); err != nil {
-			return err
-		}
-		t.stmts = append(t.stmts, StatementChange{Op: OpExtend, Sid: sid, Index: i, Actions: added, Reason: reason})
+	}
+	if sid == "" {
+		ref := t.ref
+		p.block(Blocker{Kind: BlockForeignSid, Document: &ref,
+			Message: fmt.Sprintf("every Sid bucketgrant could use for %s's %s statement in %s is taken by statements it does not own", p.principalARN, strings.ToLower(purpose), t.ref.ID()),
+			Hint:    "rename the statements whose Sid starts with " + sids[0] + " (they allow more than bucketgrant's grant)"})
 		return nil
 	}
+	for _, f := range foreign {
+		ref := t.ref
+		st := policy.Ref{Document: t.ref.ID(), Index: f.Index, Sid: f.Sid}
+		p.warn(Warning{Kind: WarnForeignSid, Document: &ref, Statement: &st,
+			Message: fmt.Sprintf("statement %d of %s carries bucketgrant's Sid %s but allows more than the grant (another principal, other resources, other actions or conditions): it is left as it is, and bucketgrant writes its own statement %s beside it", f.Index, t.ref.ID(), f.Sid, sid)})
+	}
 	actions := sortActions(g.actions)
-	raw, err := json.Marshal(m.statement(t, sid, purpose, actions))
+	raw, err := json.Marshal(m.statement(t, sid, purpose, actions, nil))
 	if err != nil {
 		return err
 	}
@@ -258,6 +273,102 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	}
 	t.stmts = append(t.stmts, StatementChange{Op: OpAdd, Sid: sid, Index: len(t.after.Statements()) - 1, Actions: actions, Reason: reason})
 	return nil
+}
+
+// rewrite brings bucketgrant's own statement i up to what the grant needs:
+// the actions it lacks, the bucket's current key besides the keys it names
+// (objects written under an earlier key still need that one), and the
+// conditions bucketgrant writes today. Members that already hold what is
+// needed keep their bytes.
+func (m *merge) rewrite(t *target, i int, s policy.Statement, purpose string, g *grant, reason string) error {
+	have := valuesOf(s.Action)
+	actions := slices.Clone(have)
+	var added []string
+	for _, a := range g.actions {
+		if !containsFold(actions, a) {
+			actions = append(actions, a)
+			added = append(added, a)
+		}
+	}
+	var keys []string
+	if purpose == purposeKMS && t.kind == policy.KindIdentity {
+		keys = slices.Clone(valuesOf(s.Resource))
+		if !slices.Contains(keys, m.p.key.ARN) {
+			keys = append(keys, m.p.key.ARN)
+		}
+	}
+	want := m.statement(t, s.Sid, purpose, actions, keys)
+	wantDoc, err := policy.Parse(statementDoc(want), t.kind)
+	if err != nil {
+		return fmt.Errorf("bucketgrant's statement %s: %w", s.Sid, err)
+	}
+	w := wantDoc.Statements()[0]
+	changed := false
+	if len(added) > 0 {
+		raw, _ := json.Marshal(actions)
+		if err := t.after.SetStatementMember(i, "Action", raw); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if !slices.Equal(valuesOf(s.Resource), valuesOf(w.Resource)) {
+		raw, _ := json.Marshal(want.Resource)
+		if err := t.after.SetStatementMember(i, "Resource", raw); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if !sameConditions(s.Conditions, w.Conditions) {
+		if want.Condition == nil {
+			if err := t.after.RemoveStatementMember(i, "Condition"); err != nil {
+				return err
+			}
+		} else {
+			raw, _ := json.Marshal(want.Condition)
+			if err := t.after.SetStatementMember(i, "Condition", raw); err != nil {
+				return err
+			}
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	op := OpExtend
+	if len(added) == 0 {
+		op = OpRewrite
+		reason += " (bucketgrant's own statement is brought up to date: the bucket's key or encryption settings changed)"
+	}
+	t.stmts = append(t.stmts, StatementChange{Op: op, Sid: s.Sid, Index: i, Actions: added, Reason: reason})
+	return nil
+}
+
+// statementDoc renders one statement as a one-statement policy document.
+func statementDoc(st stmtJSON) []byte {
+	b, _ := json.Marshal(map[string]any{"Version": policy.Version2012, "Statement": []stmtJSON{st}}) // plain data
+	return b
+}
+
+// sameConditions compares condition blocks regardless of their order.
+func sameConditions(a, b []policy.Condition) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(c policy.Condition) string {
+		return c.Operator + "\x00" + strings.ToLower(c.Key) + "\x00" + strings.Join(c.Values, "\x00")
+	}
+	ka, kb := make([]string, len(a)), make([]string, len(b))
+	for i := range a {
+		ka[i], kb[i] = key(a[i]), key(b[i])
+	}
+	slices.Sort(ka)
+	slices.Sort(kb)
+	return slices.Equal(ka, kb)
+}
+
+// grantID names the grant being planned.
+func (p *planner) grantID() GrantID {
+	return GrantID{Principal: p.principalARN, Bucket: p.bucket.Name, Prefix: p.opts.Prefix}
 }
 
 // stmtJSON is a statement bucketgrant writes, members in the order people
@@ -275,7 +386,10 @@ type principalJSON struct {
 	AWS string `json:"AWS"`
 }
 
-func (m *merge) statement(t *target, sid, purpose string, actions []string) stmtJSON {
+// statement is bucketgrant's statement for a purpose. keys, for a KMS
+// statement in an identity policy, lists the key ARNs it names (nil: the
+// bucket's key).
+func (m *merge) statement(t *target, sid, purpose string, actions []string, keys []string) stmtJSON {
 	p := m.p
 	bucketARN := p.bucketARN()
 	s := stmtJSON{Sid: sid, Effect: "Allow", Action: actions}
@@ -292,6 +406,9 @@ func (m *merge) statement(t *target, sid, purpose string, actions []string) stmt
 		}
 	case purposeKMS:
 		s.Resource = p.key.ARN
+		if len(keys) > 1 {
+			s.Resource = keys
+		}
 		if t.kind == policy.KindKeyPolicy {
 			// In a key policy "*" means this key (aws-facts.md §3).
 			s.Resource = "*"

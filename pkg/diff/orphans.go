@@ -48,6 +48,40 @@ func (m *merge) orphans(t *target) error {
 		return nil
 	}
 	slices.SortFunc(all, func(a, b found) int { return b.index - a.index })
+	// Removing an ID from a statement that names other principals too
+	// changes nobody's access: a deleted principal's ID matches no one. But
+	// a statement left with no principal would have to go, and a Deny (or
+	// an Allow with NotPrincipal) never goes: a Deny whose NotPrincipal
+	// names only deleted principals denies everyone today, and deleting it
+	// would lift that deny.
+	stuck := false
+	for _, f := range all {
+		s := t.after.Statements()[f.index]
+		pr := s.Principal
+		if f.field == "NotPrincipal" {
+			pr = s.NotPrincipal
+		}
+		if (s.Effect == policy.Allow && f.field == "Principal") || remaining(pr, f.ids) > 0 {
+			continue
+		}
+		stuck = true
+		ref := t.ref
+		st := policy.Ref{Document: t.ref.ID(), Index: f.index, Sid: s.Sid}
+		msg := fmt.Sprintf("statement %d of the %s of %s is a %s whose %s names only deleted principals (%s)", f.index, strings.ReplaceAll(t.ref.Kind, "-", " "), t.ref.ARN, s.Effect, f.field, strings.Join(f.ids, ", "))
+		switch {
+		case s.Effect == policy.Deny && f.field == "NotPrincipal":
+			msg += ": it denies everyone today, and AWS refuses to save the document while it names them"
+		case s.Effect == policy.Deny:
+			msg += ": it denies no one today, but AWS refuses to save the document while it names them"
+		default:
+			msg += ": it allows everyone today, and AWS refuses to save the document while it names them"
+		}
+		p.block(Blocker{Kind: BlockOrphanDeny, Document: &ref, Statement: &st, Message: msg,
+			Hint: "bucketgrant never removes or rewrites such a statement; its owner must decide what it should name now, then plan again"})
+	}
+	if stuck {
+		return nil
+	}
 	if !p.opts.RemoveOrphanedPrincipals {
 		var parts []string
 		for _, f := range slices.Backward(all) {
@@ -68,10 +102,9 @@ func (m *merge) orphans(t *target) error {
 		keep := slices.DeleteFunc(slices.Clone(pr.AWS), func(v string) bool { return slices.Contains(f.ids, v) })
 		change := StatementChange{Op: OpRemovePrincipals, Sid: s.Sid, Index: f.index, Principals: f.ids,
 			Reason: "orphaned unique IDs of deleted principals; AWS refuses to save a document that holds them (--remove-orphaned-principals)"}
-		others := len(pr.Service) + len(pr.Federated) + len(pr.CanonicalUser)
-		if len(keep) == 0 && others == 0 && !pr.Star {
-			// The statement named only deleted principals: it grants
-			// nobody, and without a principal AWS would refuse it.
+		if remaining(pr, f.ids) == 0 {
+			// An Allow that named only deleted principals grants nobody,
+			// and without a principal AWS would refuse it.
 			if err := t.after.RemoveStatement(f.index); err != nil {
 				return err
 			}
@@ -90,6 +123,21 @@ func (m *merge) orphans(t *target) error {
 		t.stmts = append(t.stmts, change)
 	}
 	return nil
+}
+
+// remaining counts the principals a Principal or NotPrincipal value names
+// besides the given IDs.
+func remaining(pr *policy.Principal, ids []string) int {
+	n := len(pr.Service) + len(pr.Federated) + len(pr.CanonicalUser)
+	if pr.Star {
+		n++
+	}
+	for _, v := range pr.AWS {
+		if !slices.Contains(ids, v) {
+			n++
+		}
+	}
+	return n
 }
 
 // principalValue rebuilds a Principal object with new AWS values, keeping

@@ -141,6 +141,9 @@ const (
 	OpAdd    = "add"
 	OpExtend = "extend"
 	OpRemove = "remove"
+	// OpRewrite brings bucketgrant's own statement up to date without
+	// adding actions (a new key, changed encryption settings).
+	OpRewrite = "rewrite"
 	// OpRemovePrincipals removes orphaned unique IDs from someone else's
 	// statement (only with --remove-orphaned-principals).
 	OpRemovePrincipals = "remove-principals"
@@ -171,6 +174,8 @@ const (
 	BlockKeyNotDelegated    = "key-not-delegated"
 	BlockMissingKey         = "missing-key"
 	BlockKeyLockout         = "key-lockout"
+	BlockForeignSid         = "foreign-sid"
+	BlockOrphanDeny         = "orphan-deny"
 )
 
 // Blocker is a reason the grant cannot be made by adding statements.
@@ -189,6 +194,7 @@ const (
 	WarnConditionalDeny = "conditional-deny"
 	WarnACLDisabled     = "acl-disabled"
 	WarnPartialDeny     = "partial-deny"
+	WarnForeignSid      = "foreign-sid"
 )
 
 // Warning is something the operator should know that does not stop the

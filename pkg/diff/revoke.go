@@ -40,17 +40,15 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 	if err := p.load(); err != nil {
 		return nil, err
 	}
-	sids := map[string]bool{}
-	for _, purpose := range []string{purposeObjects, purposeList, purposeKMS} {
-		sids[SidFor(p.principalARN, p.bucket.Name, p.opts.Prefix, purpose)] = true
-	}
+	ids := p.revokeCandidates()
 	m := newMerge(p)
-	targets := []*target{m.identity, m.key, m.bucket}
+	targets := []*target{m.key, m.bucket}
+	targets = append(targets, p.identityTargets()...)
 	for _, t := range targets {
 		if t == nil || t.before == nil {
 			continue
 		}
-		if err := revokeFrom(t, sids); err != nil {
+		if err := p.revokeFrom(t, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -82,13 +80,86 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 	return p.plan, nil
 }
 
-// revokeFrom removes the statements with the given Sids from a copy of the
-// target's document.
-func revokeFrom(t *target, sids map[string]bool) error {
+// revokeCandidates lists the grants whose statements revoke removes: the
+// grant as named, and, when the principal is not in the state (deleted), the
+// same principal under every path the documents name for it. IAM names are
+// unique in an account and the path is not part of a principal's identity,
+// so a deleted principal named without its path is still found.
+func (p *planner) revokeCandidates() []GrantID {
+	ids := []GrantID{p.grantID()}
+	if p.st.FindPrincipal(p.opts.Principal) != nil {
+		return ids
+	}
+	seen := map[string]bool{p.principalARN: true}
+	for _, named := range []*policy.Named{p.now.key, p.now.bucket} {
+		if named == nil {
+			continue
+		}
+		for _, s := range named.Doc.Statements() {
+			if s.Principal == nil {
+				continue
+			}
+			for _, a := range s.Principal.AWS {
+				if !seen[a] && samePrincipal(a, p.principalARN) {
+					seen[a] = true
+					ids = append(ids, GrantID{Principal: a, Bucket: p.bucket.Name, Prefix: p.opts.Prefix})
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// samePrincipal compares two user or role ARNs by partition, account, type
+// and name, ignoring the path.
+func samePrincipal(a, b string) bool {
+	ka, kb := state.KindOf(a), state.KindOf(b)
+	return ka != "" && ka == kb && partitionOf(a) == partitionOf(b) && accountOf(a) == accountOf(b) &&
+		lastSegment(a) == lastSegment(b)
+}
+
+// identityTargets are the principal's documents that may hold the grant's
+// identity-side statements: the inline policy bucketgrant-<bucket> and
+// bucketgrant's managed policy for the principal and bucket (a grant that
+// fell back to the managed policy may still have statements inline).
+func (p *planner) identityTargets() []*target {
+	var out []*target
+	managed := ManagedPolicyARN(p.principalARN, p.bucket.Name)
+	inline := InlinePolicyName(p.bucket.Name)
+	for _, d := range p.now.identity {
+		if !d.own {
+			continue
+		}
+		if (d.ref.Kind == DocInlinePolicy && d.ref.Name == inline) || (d.ref.Kind == DocManagedPolicy && d.ref.ARN == managed) {
+			out = append(out, &target{ref: d.ref, kind: policy.KindIdentity, before: d.named.Doc})
+		}
+	}
+	return out
+}
+
+// revokeFrom removes, from a copy of the target's document, the statements
+// bucketgrant owns for any of the grants. A statement that carries one of
+// their Sids but allows more belongs to someone else: it stays, and the
+// plan says so.
+func (p *planner) revokeFrom(t *target, ids []GrantID) error {
 	t.after = t.before.Clone()
 	for i := len(t.after.Statements()) - 1; i >= 0; i-- {
 		s := t.after.Statements()[i]
-		if !sids[s.Sid] {
+		owned, claimed := false, false
+		for _, id := range ids {
+			if _, ok := OwnedPurpose(s, t.kind, id); ok {
+				owned = true
+				break
+			}
+			claimed = claimed || ClaimsGrant(s, id)
+		}
+		if !owned {
+			if claimed {
+				ref := t.ref
+				st := policy.Ref{Document: t.ref.ID(), Index: s.Index, Sid: s.Sid}
+				p.warn(Warning{Kind: WarnForeignSid, Document: &ref, Statement: &st,
+					Message: fmt.Sprintf("statement %d of %s carries bucketgrant's Sid %s but allows more than the grant: it is not bucketgrant's, so revoke leaves it", s.Index, t.ref.ID(), s.Sid)})
+			}
 			continue
 		}
 		if err := t.after.RemoveStatement(i); err != nil {

@@ -1,0 +1,185 @@
+package diff
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+)
+
+// A Sid is only a name: anyone can copy bucketgrant's Sid onto a statement
+// that allows more. So a statement is bucketgrant's for a grant only when
+// its Sid is the grant's AND its content is what bucketgrant writes for
+// that grant (design principle 2): an Allow, for the grant's principal
+// alone, with actions of the grant's purpose, on the grant's bucket and
+// prefix or on KMS keys, with no condition but those bucketgrant writes.
+// Such a statement may be extended or rewritten whole and is removed by
+// revoke and prune. A statement with the Sid but more content is someone
+// else's: never extended, never removed; bucketgrant writes its own beside
+// it under the next free Sid of the grant.
+
+// GrantID names one grant: the principal (its full ARN, with path), the
+// bucket and the prefix.
+type GrantID struct {
+	Principal string
+	Bucket    string
+	Prefix    string
+}
+
+// Purposes lists the purposes a grant's statements serve; each has its own
+// Sid (SidFor).
+var Purposes = []string{purposeObjects, purposeList, purposeKMS}
+
+// purposeActions are the actions bucketgrant ever writes for a purpose, for
+// any access level, so that a statement written for wider levels is still
+// recognised (and can be narrowed).
+var purposeActions = map[string][]string{
+	purposeObjects: {"s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:PutObjectAcl"},
+	purposeList:    {"s3:ListBucket"},
+	purposeKMS:     {"kms:Decrypt", "kms:GenerateDataKey"},
+}
+
+// maxSidVariants bounds the Sids of one purpose of one grant: the base Sid
+// and, when someone else's statement carries it, base+"v2" … base+"v9".
+const maxSidVariants = 9
+
+// sidVariant returns the n-th Sid of a purpose (1: the base Sid).
+func sidVariant(base string, n int) string {
+	if n <= 1 {
+		return base
+	}
+	return fmt.Sprintf("%sv%d", base, n)
+}
+
+// SidsOf returns every Sid a grant's statement for a purpose may carry.
+func SidsOf(g GrantID, purpose string) []string {
+	base := SidFor(g.Principal, g.Bucket, g.Prefix, purpose)
+	out := make([]string, maxSidVariants)
+	for i := range out {
+		out[i] = sidVariant(base, i+1)
+	}
+	return out
+}
+
+var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+
+// Owned reports whether statement s, in a document of the given kind, is
+// bucketgrant's statement for one purpose of grant g.
+func Owned(s policy.Statement, kind policy.Kind, g GrantID, purpose string) bool {
+	if !slices.Contains(SidsOf(g, purpose), s.Sid) {
+		return false
+	}
+	return ownedContent(s, kind, g, purpose)
+}
+
+// OwnedPurpose reports which purpose of grant g statement s is
+// bucketgrant's statement for, if any.
+func OwnedPurpose(s policy.Statement, kind policy.Kind, g GrantID) (string, bool) {
+	for _, purpose := range Purposes {
+		if Owned(s, kind, g, purpose) {
+			return purpose, true
+		}
+	}
+	return "", false
+}
+
+// ClaimsGrant reports whether s carries one of grant g's Sids, whatever
+// its content.
+func ClaimsGrant(s policy.Statement, g GrantID) bool {
+	for _, purpose := range Purposes {
+		if slices.Contains(SidsOf(g, purpose), s.Sid) {
+			return true
+		}
+	}
+	return false
+}
+
+func ownedContent(s policy.Statement, kind policy.Kind, g GrantID, purpose string) bool {
+	if s.Effect != policy.Allow || s.NotPrincipal != nil || s.NotAction != nil || s.NotResource != nil {
+		return false
+	}
+	if kind == policy.KindIdentity {
+		if s.Principal != nil {
+			return false
+		}
+	} else {
+		pr := s.Principal
+		if pr == nil || pr.Star || len(pr.Service)+len(pr.Federated)+len(pr.CanonicalUser) > 0 ||
+			len(pr.AWS) != 1 || pr.AWS[0] != g.Principal {
+			return false
+		}
+	}
+	if s.Action == nil || len(s.Action.Values) == 0 {
+		return false
+	}
+	for _, a := range s.Action.Values {
+		if !containsFold(purposeActions[purpose], a) {
+			return false
+		}
+	}
+	if s.Resource == nil || len(s.Resource.Values) == 0 {
+		return false
+	}
+	bucketARN := "arn:" + partitionOf(g.Principal) + ":s3:::" + g.Bucket
+	switch purpose {
+	case purposeObjects:
+		return len(s.Resource.Values) == 1 && s.Resource.Values[0] == bucketARN+"/"+g.Prefix+"*" && len(s.Conditions) == 0
+	case purposeList:
+		if len(s.Resource.Values) != 1 || s.Resource.Values[0] != bucketARN {
+			return false
+		}
+		if g.Prefix == "" {
+			return len(s.Conditions) == 0
+		}
+		return len(s.Conditions) == 1 && isCondition(s.Conditions[0], "StringLike", "s3:prefix", g.Prefix+"*")
+	case purposeKMS:
+		for _, r := range s.Resource.Values {
+			if kind == policy.KindKeyPolicy {
+				if r != "*" {
+					return false
+				}
+			} else if !keyARNPattern.MatchString(r) {
+				return false
+			}
+		}
+		return kmsConditionsOwned(s.Conditions, bucketARN, g.Prefix)
+	}
+	return false
+}
+
+// kmsConditionsOwned accepts no condition, or exactly the conditions
+// --kms-through-s3 writes: kms:ViaService of an S3 endpoint and the
+// encryption context of the grant's objects (or of the bucket, with S3
+// Bucket Keys).
+func kmsConditionsOwned(cs []policy.Condition, bucketARN, prefix string) bool {
+	if len(cs) == 0 {
+		return true
+	}
+	if len(cs) != 2 {
+		return false
+	}
+	via, ctx := false, false
+	for _, c := range cs {
+		switch {
+		case isConditionKey(c, "StringEquals", "kms:ViaService") && len(c.Values) == 1 &&
+			strings.HasPrefix(c.Values[0], "s3.") && (strings.HasSuffix(c.Values[0], ".amazonaws.com") || strings.HasSuffix(c.Values[0], ".amazonaws.com.cn")):
+			via = true
+		case isCondition(c, "StringEquals", "kms:EncryptionContext:aws:s3:arn", bucketARN),
+			isCondition(c, "StringLike", "kms:EncryptionContext:aws:s3:arn", bucketARN+"/"+prefix+"*"):
+			ctx = true
+		default:
+			return false
+		}
+	}
+	return via && ctx
+}
+
+func isConditionKey(c policy.Condition, operator, key string) bool {
+	return c.Operator == operator && strings.EqualFold(c.Key, key)
+}
+
+func isCondition(c policy.Condition, operator, key, value string) bool {
+	return isConditionKey(c, operator, key) && len(c.Values) == 1 && c.Values[0] == value
+}
