@@ -399,8 +399,12 @@ func TestBlockers(t *testing.T) {
 			edit: func(st *state.State) { st.Buckets[0].Region = "us-west-2" }},
 		{name: "alias default across accounts", snap: crossSnap, want: diff.BlockAliasCrossAccount, phrase: "full key ARN",
 			edit: func(st *state.State) { st.Buckets[0].Encryption.KMSMasterKeyID = "alias/doc-example-bucket" }},
-		{name: "permissions boundary", snap: sameSnap, want: diff.BlockBoundary, phrase: "boundary",
+		// A role's boundary limits even a bucket-policy statement naming
+		// the role (a user's does not: TestBoundaryUserGetsBucketPolicy).
+		{name: "permissions boundary of a role", snap: sameSnap, want: diff.BlockBoundary, phrase: "boundary",
+			opts: diff.Options{Principal: "arn:aws:iam::111122223333:role/Jane"},
 			edit: func(st *state.State) {
+				st.Principals[0].ARN, st.Principals[0].Kind, st.Principals[0].ID = "arn:aws:iam::111122223333:role/Jane", state.KindRole, "AROAEXAMPLEJANEROLE01"
 				st.Principals[0].PermissionsBoundary = &state.ManagedPolicy{ARN: "arn:aws:iam::111122223333:policy/OnlyIAM",
 					Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)}
 			}},

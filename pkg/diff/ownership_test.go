@@ -179,3 +179,86 @@ func TestRekeyedBucket(t *testing.T) {
 	}
 	applied(t, after, p, o)
 }
+
+// In one account a bucket-policy statement that names a user is not
+// limited by the user's permissions boundary (aws-facts.md §3): a user whose
+// boundary lacks the S3 actions gets the S3 grant in the bucket policy,
+// naming the user, instead of a blocker.
+func TestBoundaryUserGetsBucketPolicy(t *testing.T) {
+	st := load(t, sameSnap)
+	st.Principals[0].PermissionsBoundary = &state.ManagedPolicy{ARN: "arn:aws:iam::111122223333:policy/OnlyIAM",
+		Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)}
+	o := diff.Options{}
+	p := mustPlan(t, st, o)
+	if p.Blocked() {
+		t.Fatalf("blocked: %v", p.Blockers)
+	}
+	b := change(t, p, diff.DocBucketPolicy)
+	s := statementWith(t, b.After, "s3:GetObject")
+	if s.Principal == nil || !slices.Equal(s.Principal.AWS, []string{jane}) {
+		t.Errorf("bucket policy statement names %v, want Jane", s.Principal)
+	}
+	for _, c := range p.Changes {
+		if c.Document.Kind == diff.DocInlinePolicy || c.Document.Kind == diff.DocManagedPolicy {
+			t.Errorf("an identity policy the boundary cuts was changed: %s", c.Document.ID())
+		}
+	}
+	applied(t, st, p, o)
+}
+
+// Bucket in the principal's account, key in a third account: S3 is a
+// same-account grant (identity policy), KMS a cross-account one (the key
+// policy and the identity policy).
+func TestKeyInThirdAccount(t *testing.T) {
+	st := load(t, sameSnap)
+	third := "arn:aws:kms:us-east-1:444455556666:key/33333333-4444-5555-6666-777777777777"
+	st.Keys[0].ARN = third
+	st.Keys[0].Aliases = nil
+	st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:*","Resource":"*"}]}`)
+	st.Buckets[0].Encryption.KMSMasterKeyID = third
+	o := diff.Options{}
+	p := mustPlan(t, st, o)
+	if p.Blocked() {
+		t.Fatalf("blocked: %v", p.Blockers)
+	}
+	if p.Subject.CrossAccount || p.Subject.KeyAccount != "444455556666" {
+		t.Errorf("subject %+v", p.Subject)
+	}
+	k := statementWith(t, change(t, p, diff.DocKeyPolicy).After, "kms:Decrypt")
+	if !slices.Equal(k.Principal.AWS, []string{jane}) {
+		t.Errorf("key policy names %v", k.Principal.AWS)
+	}
+	id := change(t, p, diff.DocInlinePolicy)
+	ks := statementWith(t, id.After, "kms:Decrypt")
+	if !slices.Contains(ks.Resource.Values, third) {
+		t.Errorf("identity KMS statement on %v, want the third-account key", ks.Resource.Values)
+	}
+	for _, c := range p.Changes {
+		if c.Document.Kind == diff.DocBucketPolicy {
+			t.Errorf("a same-account bucket's policy was changed")
+		}
+	}
+	applied(t, st, p, o)
+}
+
+// A session ARN is evaluated as that session: its name is in aws:userid
+// and in the caller's ARN, so a policy that tests it decides differently
+// for another session; the plan says so.
+func TestSessionARNIsTheSessionEvaluated(t *testing.T) {
+	st := load(t, crossSnap)
+	st.Principals[0].ARN = "arn:aws:iam::111122223333:role/team/Uploader"
+	st.Principals[0].ID = "AROAEXAMPLEUPLOADER01"
+	st.Principals[0].Kind = state.KindRole
+	st.Buckets[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Sid":"OnlyAlice","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*","Condition":{"StringNotLike":{"aws:userid":"AROAEXAMPLEUPLOADER01:alice"}}}]}`)
+	alice := mustPlan(t, st, diff.Options{Principal: "arn:aws:sts::111122223333:assumed-role/Uploader/alice"})
+	if slices.Contains(blockerKinds(alice), diff.BlockExplicitDeny) {
+		t.Errorf("alice's session is denied: %v", alice.Blockers)
+	}
+	if !slices.Contains(warningKinds(alice), diff.WarnSession) {
+		t.Errorf("no warning that other sessions may differ: %v", warningKinds(alice))
+	}
+	bob := mustPlan(t, st, diff.Options{Principal: "arn:aws:sts::111122223333:assumed-role/Uploader/bob"})
+	if !slices.Contains(blockerKinds(bob), diff.BlockExplicitDeny) {
+		t.Errorf("bob's session is not denied: %v", bob.Blockers)
+	}
+}

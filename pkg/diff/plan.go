@@ -61,7 +61,10 @@ type Subject struct {
 	BucketRegion     string `json:"bucket_region"`
 	CrossAccount     bool   `json:"cross_account"`
 	KeyARN           string `json:"key_arn,omitempty"`
-	Encryption       string `json:"encryption"` // aws:kms, aws:kms:dsse, AES256 or none
+	// KeyAccount is the key's account: it may differ from the bucket's,
+	// and each is compared with the principal's on its own.
+	KeyAccount string `json:"key_account,omitempty"`
+	Encryption string `json:"encryption"` // aws:kms, aws:kms:dsse, AES256 or none
 }
 
 // Request is one API request the principal needs.
@@ -195,6 +198,7 @@ const (
 	WarnACLDisabled     = "acl-disabled"
 	WarnPartialDeny     = "partial-deny"
 	WarnForeignSid      = "foreign-sid"
+	WarnSession         = "role-session"
 )
 
 // Warning is something the operator should know that does not stop the

@@ -70,7 +70,13 @@ type planner struct {
 	principalARN     string // user or role ARN (a session resolves to its role)
 	principalAccount string
 	kind             string // user or role
-	cross            bool
+	// cross: the bucket is in another account than the principal;
+	// crossKey: the key is. Each side is placed by its own account, so a
+	// key in a third account is handled like any cross-account key.
+	cross, crossKey bool
+	// session is the session name when --principal is an assumed-role
+	// session ARN: that session is what is evaluated.
+	session string
 
 	now docSet // documents as read
 }
@@ -132,6 +138,12 @@ func (p *planner) locate() error {
 		p.principalARN, p.kind = p.principal.ARN, state.KindOf(p.principal.ARN)
 	}
 	p.cross = p.principalAccount != p.bucket.Account
+	if strings.Contains(arn, ":assumed-role/") {
+		p.session = lastSegment(arn)
+		if p.principal != nil {
+			p.warn(Warning{Kind: WarnSession, Message: fmt.Sprintf("evaluated for the session %s of %s; grants name the role, and other sessions of it may be decided differently where a policy tests the session (aws:userid, the session ARN, session tags or session policies)", p.session, p.principalARN)})
+		}
+	}
 	s := &p.plan.Subject
 	*s = Subject{
 		PrincipalARN: p.principalARN, PrincipalKind: p.kind, PrincipalAccount: p.principalAccount,
@@ -169,7 +181,8 @@ func (p *planner) locate() error {
 			Hint:    "check the bucket's default encryption; the key may have been deleted, or belong to an account the snapshot does not cover"})
 		return nil
 	}
-	s.KeyARN = p.key.ARN
+	s.KeyARN, s.KeyAccount = p.key.ARN, accountOf(p.key.ARN)
+	p.crossKey = s.KeyAccount != p.principalAccount
 	return nil
 }
 
@@ -209,7 +222,7 @@ func (p *planner) checkKey() {
 			Message: fmt.Sprintf("the key %s is in %s but the bucket %s is in %s: S3 can use only a key in the bucket's region", k.ARN, r, p.bucket.Name, p.bucket.Region),
 			Hint:    "set the bucket's default encryption to a key in " + p.bucket.Region})
 	}
-	if p.cross && k.KeyManager == "AWS" {
+	if p.crossKey && k.KeyManager == "AWS" {
 		p.block(Blocker{Kind: BlockAWSManagedKey, Document: keyRef,
 			Message: fmt.Sprintf("the key %s is an AWS managed key: its key policy cannot be changed, so it cannot be shared with account %s", k.ARN, p.principalAccount),
 			Hint:    "encrypt the bucket with a customer managed key instead"})

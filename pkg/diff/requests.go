@@ -70,7 +70,7 @@ func (p *planner) principalContext() map[string][]string {
 	if p.principal != nil && p.principal.ID != "" {
 		ctx["aws:userid"] = []string{p.principal.ID}
 		if p.kind == "role" {
-			ctx["aws:userid"] = []string{p.principal.ID + ":" + sessionName}
+			ctx["aws:userid"] = []string{p.principal.ID + ":" + p.sessionName()}
 		}
 	}
 	if p.kind == "user" {
@@ -112,6 +112,15 @@ func (p *planner) kmsContext(objectARN, bucketARN string) map[string][]string {
 // from: resource policies that name the role match all its sessions.
 const sessionName = "bucketgrant"
 
+// sessionName is the session evaluated: the one --principal names, else
+// an arbitrary one standing for every session of the role.
+func (p *planner) sessionName() string {
+	if p.session != "" {
+		return p.session
+	}
+	return sessionName
+}
+
 // callerFor is the identity that makes the requests: the user, or a session
 // of the role.
 func (p *planner) caller() policy.Caller {
@@ -120,7 +129,7 @@ func (p *planner) caller() policy.Caller {
 		c.UniqueID = p.principal.ID
 	}
 	if p.kind == "role" {
-		c.ARN = "arn:" + partitionOf(p.principalARN) + ":sts::" + p.principalAccount + ":assumed-role/" + lastSegment(p.principalARN) + "/" + sessionName
+		c.ARN = "arn:" + partitionOf(p.principalARN) + ":sts::" + p.principalAccount + ":assumed-role/" + lastSegment(p.principalARN) + "/" + p.sessionName()
 	}
 	return c
 }

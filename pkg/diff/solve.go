@@ -112,14 +112,26 @@ func (p *planner) place(n need, caller policy.Caller) (placement, string) {
 		return placement{}, "refused by the permissions boundary"
 	}
 	resName, idName := p.sideNames(n)
-	if n.service == "s3" && !p.cross {
+	cross := p.cross
+	if n.service == "kms" {
+		cross = p.crossKey
+	}
+	if n.service == "s3" && !cross {
 		if bounded {
-			return blockBoundary()
+			if p.kind != "user" {
+				return blockBoundary()
+			}
+			// In one account a bucket-policy statement that names a user
+			// is not limited by the user's permissions boundary (IAM User
+			// Guide, policy evaluation logic; aws-facts.md §3), so the
+			// grant goes there instead of into a policy the boundary cuts.
+			why := fmt.Sprintf("the %s does not allow it, and in one account a bucket-policy statement naming %s is not limited by the boundary", p.now.boundary.Name, p.principalARN)
+			return placement{bucket: true, bucketWhy: why}, why
 		}
 		why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
 		return placement{identity: true, identityWhy: why}, why
 	}
-	if p.cross {
+	if cross {
 		if bounded {
 			return blockBoundary()
 		}
