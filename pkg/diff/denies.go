@@ -2,7 +2,7 @@ package diff
 
 import (
 	"fmt"
-	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -15,62 +15,6 @@ import (
 // requests made that way: the planner finds the request shape that avoids
 // the deny, plans for requests of that shape, and tells the operator what
 // it demands.
-
-// maxComplyRounds bounds the search for a request shape that avoids every
-// conditional deny (one round per deny statement is enough in practice).
-const maxComplyRounds = 8
-
-// comply evaluates a need today. It returns the context of the request
-// shape that avoids the conditional denies, the verdict for it, and false
-// when an explicit deny blocks the request whatever its shape.
-func (p *planner) comply(n need, caller policy.Caller) (map[string][]string, policy.Result, bool) {
-	ctx := cloneContext(n.context)
-	var res policy.Result
-	for range maxComplyRounds {
-		res = policy.Evaluate(n.request(caller, ctx), p.now.policies(n))
-		if res.Decision != policy.ExplicitlyDenied {
-			return ctx, res, true
-		}
-		progressed := false
-		for _, ref := range res.Denies {
-			doc, st := p.statement(ref)
-			if st == nil {
-				continue
-			}
-			c, value, ok := falsifiable(st, n.context, ctx)
-			if !ok {
-				p.block(Blocker{Kind: BlockExplicitDeny, Document: doc, Statement: &ref,
-					Message: fmt.Sprintf("%s on %s is explicitly denied by %s, whatever the request looks like", n.action, n.resource, refString(ref)),
-					Hint:    "an explicit deny overrides every allow; ask the document's owner to exempt " + p.principalARN + " (bucketgrant never removes denies)"})
-				continue
-			}
-			if ok := p.demandKey(n, c, value, doc, ref); !ok {
-				continue
-			}
-			setKey(ctx, c.Key, value)
-			progressed = true
-		}
-		if !progressed {
-			return ctx, res, false
-		}
-	}
-	return ctx, res, res.Decision != policy.ExplicitlyDenied
-}
-
-// demandKey records what a conditional deny demands of requests, and blocks
-// when the demand contradicts the grant (a different KMS key).
-func (p *planner) demandKey(n need, c policy.Condition, value string, doc *DocRef, ref policy.Ref) bool {
-	key := strings.ToLower(c.Key)
-	if key == "s3:x-amz-server-side-encryption-aws-kms-key-id" && p.key != nil && value != p.key.ARN {
-		p.block(Blocker{Kind: BlockExplicitDeny, Document: doc, Statement: &ref,
-			Message: fmt.Sprintf("%s denies uploads that do not use the key %s, but the bucket's default encryption uses %s", refString(ref), value, p.key.ARN),
-			Hint:    "make the bucket policy and the default encryption name the same key"})
-		return false
-	}
-	p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
-		Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, demand(c, value), demandConsequence(key))})
-	return true
-}
 
 // statement finds the document and statement a Ref names.
 func (p *planner) statement(r policy.Ref) (*DocRef, *policy.Statement) {
@@ -104,45 +48,6 @@ func (p *planner) statement(r policy.Ref) (*DocRef, *policy.Statement) {
 	return nil, nil
 }
 
-// falsifiable finds a condition of a deny statement that the request's
-// shape decides (its key is not a fact the planner supplied) and a value of
-// that key that makes the condition false, so the deny does not apply.
-func falsifiable(st *policy.Statement, facts, ctx map[string][]string) (policy.Condition, string, bool) {
-	for _, c := range st.Conditions {
-		if hasKey(facts, c.Key) || hasKey(ctx, c.Key) || len(c.Values) == 0 {
-			continue
-		}
-		op := c.Op
-		switch {
-		case op.Base == "Null":
-			if strings.EqualFold(c.Values[0], "true") {
-				return c, sampleFor(c.Key, ""), true
-			}
-		case op.Negated():
-			return c, sampleFor(c.Key, c.Values[0]), true
-		}
-	}
-	return policy.Condition{}, "", false
-}
-
-// sampleFor turns a condition value (possibly a pattern or a CIDR) into a
-// concrete value of the key that matches it.
-func sampleFor(key, v string) string {
-	switch strings.ToLower(key) {
-	case "s3:x-amz-server-side-encryption":
-		if v == "" {
-			return "aws:kms"
-		}
-	}
-	if pfx, err := netip.ParsePrefix(v); err == nil {
-		return pfx.Addr().String()
-	}
-	if v == "" {
-		return "present"
-	}
-	return strings.NewReplacer("*", "", "?", "x").Replace(v)
-}
-
 // demand says in words what a request must do to avoid the deny.
 func demand(c policy.Condition, value string) string {
 	switch key := strings.ToLower(c.Key); key {
@@ -160,6 +65,8 @@ func demand(c policy.Condition, value string) string {
 		return "requests come from " + strings.Join(c.Values, " or ")
 	case "aws:principalorgpaths":
 		return "the principal's account is under organization path " + strings.Join(c.Values, " or ")
+	case "aws:multifactorauthpresent", "aws:multifactorauthage":
+		return "requests are made with an MFA session (aws:MultiFactorAuthPresent = true)"
 	}
 	if c.Op.Base == "Null" {
 		return "requests carry " + c.Key
@@ -175,24 +82,6 @@ func demandConsequence(key string) string {
 		return "requests from elsewhere, including the console, stay denied"
 	}
 	return "requests made otherwise stay denied"
-}
-
-func hasKey(ctx map[string][]string, key string) bool {
-	for k := range ctx {
-		if strings.EqualFold(k, key) {
-			return true
-		}
-	}
-	return false
-}
-
-func setKey(ctx map[string][]string, key, value string) {
-	for k := range ctx {
-		if strings.EqualFold(k, key) {
-			delete(ctx, k)
-		}
-	}
-	ctx[key] = []string{value}
 }
 
 // partialDenies warns about explicit denies that cover part of the objects
@@ -254,4 +143,192 @@ func overlaps(pattern, prefix string) bool {
 	}
 	literal := pattern[:i]
 	return strings.HasPrefix(literal, prefix) || strings.HasPrefix(prefix, literal)
+}
+
+// blockDenied reports the explicit denies that refuse a need whatever the
+// client does, and returns the request's Why.
+func (p *planner) blockDenied(n need, v verdict) string {
+	var refs []policy.Ref
+	for _, r := range v.blocked {
+		for _, ref := range r.Denies {
+			if !slices.Contains(refs, ref) {
+				refs = append(refs, ref)
+			}
+		}
+	}
+	on := n.resource
+	if len(v.objects) > 0 && v.witness != "" && n.objectAt == objectResource {
+		on = fmt.Sprintf("%s (for example %s)", n.resource, v.witness)
+	}
+	for _, ref := range refs {
+		doc, st := p.statement(ref)
+		if st != nil && p.otherKeyDeny(n, doc, ref, st) {
+			continue
+		}
+		why := "whatever the request looks like"
+		if len(v.undecidedKeys()) > 0 {
+			why = "whatever the request looks like and whatever " + strings.Join(v.undecidedKeys(), ", ") + " turn out to be"
+		}
+		p.block(Blocker{Kind: BlockExplicitDeny, Document: doc, Statement: &ref,
+			Message: fmt.Sprintf("%s on %s is explicitly denied by %s, %s", n.action, on, refString(ref), why),
+			Hint:    "an explicit deny overrides every allow; ask the document's owner to exempt " + p.principalARN + " (bucketgrant never removes denies)"})
+	}
+	return "explicitly denied by " + p.refs(refs)
+}
+
+// otherKeyDeny explains a deny that requires uploads to name another KMS
+// key than the bucket's default: no request can satisfy both.
+func (p *planner) otherKeyDeny(n need, doc *DocRef, ref policy.Ref, st *policy.Statement) bool {
+	if p.key == nil {
+		return false
+	}
+	for _, c := range st.Conditions {
+		if !strings.EqualFold(c.Key, "s3:x-amz-server-side-encryption-aws-kms-key-id") || c.Op.Base == "Null" {
+			continue
+		}
+		if len(c.Values) > 0 && !slices.Contains(c.Values, p.key.ARN) {
+			p.block(Blocker{Kind: BlockExplicitDeny, Document: doc, Statement: &ref,
+				Message: fmt.Sprintf("%s denies uploads that do not use the key %s, but the bucket's default encryption uses %s", refString(ref), strings.Join(c.Values, " or "), p.key.ARN),
+				Hint:    "make the bucket policy and the default encryption name the same key"})
+			return true
+		}
+	}
+	return false
+}
+
+// explain turns what decide found into warnings: objects a deny keeps out
+// of the grant, what the chosen request shape demands of the client, and
+// the values of keys bucketgrant cannot know that the verdict needs.
+func (p *planner) explain(v verdict) {
+	n := v.n
+	if len(v.objects) > 0 {
+		for _, d := range v.denied {
+			for _, ref := range d.res.Denies {
+				doc, _ := p.statement(ref)
+				p.warn(Warning{Kind: WarnPartialDeny, Document: doc, Statement: &ref,
+					Message: fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s: those keys stay denied", refString(ref), n.action, n.resource, d.object)})
+			}
+		}
+	}
+	if len(v.live) == 0 || v.undecided {
+		return
+	}
+	// Denies that a request sent the default way meets, and the chosen
+	// shape avoids: the client must send requests that way.
+	if len(v.shape) > 0 {
+		dflt := make(assignment, len(v.frees))
+		for i, f := range v.frees {
+			dflt[i] = f.dflt
+		}
+		ps := p.now.policies(n)
+		chosen := map[policy.Ref]bool{}
+		for _, obj := range v.objects {
+			for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, v.live[0]), obj), ps).Denies {
+				chosen[ref] = true
+			}
+		}
+		for _, obj := range v.objects {
+			r := policy.Evaluate(n.requestFor(p.caller(), v.context(dflt, v.live[0]), obj), ps)
+			for _, ref := range r.Denies {
+				if chosen[ref] {
+					continue
+				}
+				doc, st := p.statement(ref)
+				p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
+					Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.demands(st), v.consequence(st))})
+			}
+		}
+	}
+	if cond := v.condition(); cond != "" {
+		ps := p.now.policies(n)
+		seen := map[policy.Ref]bool{}
+		for _, u := range v.dead {
+			for _, obj := range v.objects {
+				for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
+					if seen[ref] {
+						continue
+					}
+					seen[ref] = true
+					doc, st := p.statement(ref)
+					p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
+						Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
+				}
+			}
+		}
+	}
+}
+
+// demands says what the chosen shape asks, in the words of the deny's
+// conditions on the keys it sets.
+func (v *verdict) demands(st *policy.Statement) string {
+	var out []string
+	for i, f := range v.frees {
+		if !f.client || v.chosen[i] == f.dflt {
+			continue
+		}
+		val := f.values[v.chosen[i]]
+		said := false
+		if st != nil {
+			for _, c := range st.Conditions {
+				if strings.EqualFold(c.Key, f.key) {
+					value := ""
+					if len(val) > 0 {
+						value = val[0]
+					}
+					out = appendNew(out, demand(c, value))
+					said = true
+					break
+				}
+			}
+		}
+		if !said {
+			out = appendNew(out, describeValue(f.key, val))
+		}
+	}
+	if len(out) == 0 {
+		return strings.Join(v.shape, " and ")
+	}
+	return strings.Join(out, " and ")
+}
+
+// consequence says what happens to requests made otherwise.
+func (v *verdict) consequence(st *policy.Statement) string {
+	if st != nil {
+		for _, c := range st.Conditions {
+			if s := demandConsequence(strings.ToLower(c.Key)); s != "requests made otherwise stay denied" {
+				return s
+			}
+		}
+	}
+	return "requests made otherwise stay denied"
+}
+
+// unknownDemands says which values of the keys bucketgrant cannot know
+// the deny needs, in the deny's words where it has them.
+func (v *verdict) unknownDemands(st *policy.Statement, cond string) string {
+	if st == nil {
+		return cond
+	}
+	var out []string
+	for _, f := range v.frees {
+		if f.client {
+			continue
+		}
+		for _, c := range st.Conditions {
+			if strings.EqualFold(c.Key, f.key) && len(c.Values) > 0 {
+				out = appendNew(out, demand(c, c.Values[0]))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return cond
+	}
+	return strings.Join(out, " and ")
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }

@@ -87,6 +87,10 @@ type Request struct {
 	// test but the request was evaluated without: requests that carry them
 	// may be decided otherwise ("allowed only if it comes through vpce-…").
 	Undecided []string `json:"undecided,omitempty"`
+	// Condition, when set, is what the verdict needs of the keys
+	// bucketgrant cannot know ("aws:PrincipalOrgID = o-1"): the request
+	// is allowed only if it holds.
+	Condition string `json:"condition,omitempty"`
 }
 
 // Allowed reports whether the request is allowed once the plan is applied.
@@ -179,6 +183,7 @@ const (
 	BlockKeyLockout         = "key-lockout"
 	BlockForeignSid         = "foreign-sid"
 	BlockOrphanDeny         = "orphan-deny"
+	BlockUndecidable        = "undecidable"
 )
 
 // Blocker is a reason the grant cannot be made by adding statements.

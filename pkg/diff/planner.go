@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
@@ -22,6 +23,9 @@ type Options struct {
 	KMSThroughS3             bool
 	RemoveOrphanedPrincipals bool
 	ToolVersion              string
+	// Now is the time requests are judged at (aws:CurrentTime); zero
+	// means the time of planning.
+	Now time.Time
 }
 
 // KMS placement choices.

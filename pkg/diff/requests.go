@@ -1,7 +1,10 @@
 package diff
 
 import (
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
@@ -17,6 +20,11 @@ type need struct {
 	resource, probe string
 	account         string // the resource's account
 	context         map[string][]string
+	// objectAt says where the request carries the grant's object
+	// (objects.go); object is the probe standing for it until the
+	// policies' patterns split it into classes.
+	objectAt int
+	object   string
 }
 
 // probeObject is the object key, under the prefix, that evaluation asks
@@ -33,9 +41,13 @@ func (p *planner) needs() []need {
 	probe := bucketARN + "/" + p.opts.Prefix + probeObject
 	kmsSeen := map[string]bool{}
 	for _, l := range p.levels {
-		n := need{level: l, service: "s3", action: l.s3Action(), resource: objects, probe: probe, account: p.bucket.Account}
+		n := need{level: l, service: "s3", action: l.s3Action(), resource: objects, probe: probe, account: p.bucket.Account,
+			objectAt: objectResource, object: probe}
 		if l == List {
-			n.resource, n.probe = bucketARN, bucketARN
+			n.resource, n.probe, n.objectAt, n.object = bucketARN, bucketARN, objectNone, ""
+			if p.opts.Prefix != "" {
+				n.objectAt, n.object = objectPrefix, p.opts.Prefix
+			}
 		}
 		n.context = p.s3Context(l)
 		out = append(out, n)
@@ -49,10 +61,14 @@ func (p *planner) needs() []need {
 				continue
 			}
 			kmsSeen[a] = true
-			out = append(out, need{
+			n := need{
 				level: l, service: "kms", action: a, resource: p.key.ARN, probe: p.key.ARN,
-				account: accountOf(p.key.ARN), context: p.kmsContext(probe, bucketARN),
-			})
+				account: accountOf(p.key.ARN), context: p.kmsContext(a, probe, bucketARN),
+			}
+			if !p.bucketKeys() {
+				n.objectAt, n.object = objectEncryptionContext, probe
+			}
+			out = append(out, n)
 		}
 	}
 	return out
@@ -62,10 +78,20 @@ func (p *planner) needs() []need {
 // principal on every request (IAM User Guide, "AWS global condition context
 // keys"): they are facts, so conditions on them are decided, not guessed.
 func (p *planner) principalContext() map[string][]string {
+	now := p.opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC().Truncate(time.Second)
 	ctx := map[string][]string{
 		"aws:PrincipalArn":     {p.principalARN},
 		"aws:PrincipalAccount": {p.principalAccount},
 		"aws:SecureTransport":  {"true"}, // SSE-KMS requests must use TLS anyway
+		// The clock at request time: a plan is a statement about requests
+		// made now (IAM User Guide, global condition keys).
+		"aws:CurrentTime":           {now.Format(time.RFC3339)},
+		"aws:EpochTime":             {strconv.FormatInt(now.Unix(), 10)},
+		"aws:PrincipalIsAWSService": {"false"},
 	}
 	if p.principal != nil && p.principal.ID != "" {
 		ctx["aws:userid"] = []string{p.principal.ID}
@@ -84,6 +110,11 @@ func (p *planner) principalContext() map[string][]string {
 
 func (p *planner) s3Context(l Level) map[string][]string {
 	ctx := p.principalContext()
+	ctx["aws:ViaAWSService"] = []string{"false"} // the principal's own call
+	ctx["aws:ResourceAccount"] = []string{p.bucket.Account}
+	if p.bucket.Region != "" {
+		ctx["aws:RequestedRegion"] = []string{p.bucket.Region}
+	}
 	if l == List && p.opts.Prefix != "" {
 		ctx["s3:prefix"] = []string{p.opts.Prefix}
 	}
@@ -94,18 +125,50 @@ func (p *planner) s3Context(l Level) map[string][]string {
 // the S3 endpoint as kms:ViaService, the caller's account, and the
 // encryption context S3 sends (the object ARN, or the bucket ARN with S3
 // Bucket Keys; aws-facts.md §1).
-func (p *planner) kmsContext(objectARN, bucketARN string) map[string][]string {
+//
+// S3's request to KMS is a forward access session: it carries the
+// principal's identity, aws:ViaAWSService = true and aws:CalledVia with S3's
+// service principal (IAM User Guide, forward access sessions), and it goes
+// to the key's region and account. kms:RequestAlias is present only when
+// the request names the key by an alias: S3 does so for uploads when the
+// bucket's default encryption names an alias; a download decrypts with the
+// key recorded with the object (KMS Developer Guide, kms:RequestAlias).
+func (p *planner) kmsContext(action, objectARN, bucketARN string) map[string][]string {
 	ctx := p.principalContext()
 	ctx["kms:ViaService"] = []string{p.s3Endpoint()}
 	ctx["kms:CallerAccount"] = []string{p.principalAccount}
 	ctx["aws:ViaAWSService"] = []string{"true"}
+	ctx["aws:CalledVia"] = []string{"s3.amazonaws.com"}
+	ctx["aws:CalledViaFirst"] = []string{"s3.amazonaws.com"}
+	ctx["aws:CalledViaLast"] = []string{"s3.amazonaws.com"}
+	ctx["aws:ResourceAccount"] = []string{accountOf(p.key.ARN)}
+	if r := regionOf(p.key.ARN); r != "" {
+		ctx["aws:RequestedRegion"] = []string{r}
+	}
+	ctx["kms:EncryptionAlgorithm"] = []string{"SYMMETRIC_DEFAULT"}
+	if len(p.key.Aliases) > 0 {
+		ctx["kms:ResourceAliases"] = slices.Clone(p.key.Aliases)
+	}
+	if id := p.bucket.Encryption.KMSMasterKeyID; action == "kms:GenerateDataKey" && isAlias(id) {
+		alias := id
+		if i := strings.Index(id, ":alias/"); i >= 0 {
+			alias = id[i+1:]
+		}
+		ctx["kms:RequestAlias"] = []string{alias}
+	}
 	arn := objectARN
-	if p.bucket.Encryption != nil && p.bucket.Encryption.BucketKeyEnabled {
+	if p.bucketKeys() {
 		arn = bucketARN
 	}
 	ctx["kms:EncryptionContext:aws:s3:arn"] = []string{arn}
 	ctx["kms:EncryptionContextKeys"] = []string{"aws:s3:arn"}
 	return ctx
+}
+
+// bucketKeys reports whether S3 Bucket Keys are on: S3 then sends the
+// bucket's ARN as encryption context instead of the object's.
+func (p *planner) bucketKeys() bool {
+	return p.bucket.Encryption != nil && p.bucket.Encryption.BucketKeyEnabled
 }
 
 // sessionName is the session the planner imagines a role's requests come

@@ -31,27 +31,40 @@ type placement struct {
 
 func (pl placement) any() bool { return pl.key || pl.bucket || pl.identity }
 
-// solve evaluates every need, decides where the missing ones are granted,
-// merges the grants into the documents and checks the result.
+// solve evaluates every need over all its cases (decide.go), decides
+// where the missing ones are granted, merges the grants into the documents
+// and checks the result over the same cases.
 func (p *planner) solve() error {
 	p.plan.Grant.Access = p.levels
 	needs := p.needs()
 	caller := p.caller()
 	places := make([]placement, len(needs))
+	verdicts := make([]verdict, len(needs))
 	for i := range needs {
 		n := &needs[i]
-		ctx, res, ok := p.comply(*n, caller)
-		n.context = ctx
-		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: res.Decision, After: res.Decision,
-			Probe: n.probe, Context: ctx, Undecided: res.MissingKeys}
-		switch {
-		case !ok:
-			req.Why = p.denyWhy(res)
-		case res.Decision == policy.Allowed:
-			req.Why = "allowed by " + p.refs(res.Allows)
-		default:
-			places[i], req.Why = p.place(*n, caller)
+		v := p.decide(*n, p.now)
+		verdicts[i] = v
+		n.context = v.ctx
+		probe := n.probe
+		if v.witness != "" && n.objectAt == objectResource {
+			probe = v.witness
 		}
+		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
+			Probe: probe, Context: v.ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
+		switch {
+		case v.undecided:
+			p.block(Blocker{Kind: BlockUndecidable,
+				Message: fmt.Sprintf("%s on %s: the policies test too many combinations of condition values (%d keys) for bucketgrant to decide every case", n.action, n.resource, len(v.frees)),
+				Hint:    "run `bucketgrant check` to see the statements involved; bucketgrant never reports a verdict it could not decide"})
+			req.Why = "not decided: too many cases"
+		case len(v.blocked) > 0:
+			req.Why = p.blockDenied(*n, v)
+		case v.decision == policy.Allowed:
+			req.Why = "allowed by " + p.refs(v.res.Allows)
+		default:
+			places[i], req.Why = p.place(v)
+		}
+		p.explain(v)
 		p.plan.Requests = append(p.plan.Requests, req)
 	}
 	if p.plan.Blocked() {
@@ -75,10 +88,10 @@ func (p *planner) solve() error {
 	}
 	after := m.docSet()
 	for i, n := range needs {
-		res := policy.Evaluate(n.request(caller, n.context), after.policies(n))
-		p.plan.Requests[i].After = res.Decision
-		if res.Decision != policy.Allowed {
-			p.blockAfter(n, res, after, caller)
+		d, res, obj := p.over(verdicts[i], after.policies(n))
+		p.plan.Requests[i].After = d
+		if d != policy.Allowed {
+			p.blockAfter(n, res, obj)
 		}
 	}
 	if p.plan.Blocked() {
@@ -89,22 +102,23 @@ func (p *planner) solve() error {
 }
 
 // place decides where a request that nothing allows today gets its grant,
-// and says why it is refused today.
-func (p *planner) place(n need, caller policy.Caller) (placement, string) {
-	req := n.request(caller, n.context)
+// and says why it is refused today. Each side is asked about every case of
+// the verdict.
+func (p *planner) place(v verdict) (placement, string) {
+	n := v.n
 	resourceSide := func() bool {
 		ps := p.now.policies(n)
 		ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
-		return policy.Evaluate(req, ps).Decision == policy.Allowed
+		return p.allows(v, ps)
 	}
 	identitySide := func() bool {
 		ps := p.now.policies(n)
 		ps.Resource = delegateAll(p.principalAccount)
-		return policy.Evaluate(req, ps).Decision == policy.Allowed
+		return p.allows(v, ps)
 	}
 	// A permissions boundary limits every identity-policy grant; it matters
 	// wherever the grant must (or would) go to the identity side.
-	bounded := !p.boundaryAllows(n, caller)
+	bounded := !p.boundaryAllows(v)
 	blockBoundary := func() (placement, string) {
 		p.block(Blocker{Kind: BlockBoundary,
 			Message: fmt.Sprintf("the %s does not allow %s on %s, and a boundary limits every identity-policy grant", p.now.boundary.Name, n.action, n.resource),
@@ -155,7 +169,7 @@ func (p *planner) place(n need, caller policy.Caller) (placement, string) {
 		}
 		return pl, strings.Join(why, "; ")
 	}
-	delegates := p.keyDelegates(n)
+	delegates := p.keyDelegates(v)
 	via := p.opts.KMSVia
 	if via == ViaAuto {
 		// The identity policy when the key delegates to the account and no
@@ -199,35 +213,40 @@ func (p *planner) sideNames(n need) (resource, identity string) {
 
 // keyDelegates reports whether the key policy lets the principal's account
 // grant the action through IAM: it allows a principal of that account whom
-// only an identity policy empowers.
-func (p *planner) keyDelegates(n need) bool {
+// only an identity policy empowers, in every case of the verdict.
+func (p *planner) keyDelegates(v verdict) bool {
 	probe := policy.Caller{ARN: "arn:" + partitionOf(p.principalARN) + ":iam::" + p.principalAccount + ":user/bucketgrant-delegation-probe", Account: p.principalAccount}
-	ps := p.now.policies(n)
+	ps := p.now.policies(v.n)
 	ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
-	return policy.Evaluate(n.request(probe, n.context), ps).Decision == policy.Allowed
+	d, _, _ := p.overAs(v, ps, probe)
+	return d == policy.Allowed
 }
 
 // boundaryAllows reports whether the principal's permissions boundary, if
-// any, lets an identity-policy grant take effect.
-func (p *planner) boundaryAllows(n need, caller policy.Caller) bool {
+// any, lets an identity-policy grant take effect in every case.
+func (p *planner) boundaryAllows(v verdict) bool {
 	if p.now.boundary == nil {
 		return true
 	}
 	ps := policy.Policies{Identity: []policy.Named{allowAll}, Boundary: p.now.boundary, Resource: delegateAll(p.principalAccount)}
-	if n.service == "kms" {
+	if v.n.service == "kms" {
 		ps.ResourceType = policy.ResourceKMSKey
 	}
-	return policy.Evaluate(n.request(caller, n.context), ps).Decision == policy.Allowed
+	return p.allows(v, ps)
 }
 
 // blockAfter explains a request the merged documents still refuse.
-func (p *planner) blockAfter(n need, res policy.Result, after docSet, caller policy.Caller) {
+func (p *planner) blockAfter(n need, res policy.Result, obj string) {
+	on := n.resource
+	if obj != "" && n.objectAt == objectResource && obj != n.object {
+		on = obj
+	}
 	if res.Decision == policy.ExplicitlyDenied {
-		p.block(Blocker{Kind: BlockExplicitDeny, Message: fmt.Sprintf("%s on %s is denied by %s", n.action, n.resource, p.refs(res.Denies))})
+		p.block(Blocker{Kind: BlockExplicitDeny, Message: fmt.Sprintf("%s on %s is denied by %s", n.action, on, p.refs(res.Denies))})
 		return
 	}
 	p.block(Blocker{Kind: BlockBoundary,
-		Message: fmt.Sprintf("even with the changes, %s on %s would not be allowed", n.action, n.resource),
+		Message: fmt.Sprintf("even with the changes, %s on %s would not be allowed", n.action, on),
 		Hint:    "a policy the tool does not edit limits it (a permissions boundary, or a condition the request cannot meet); run `bucketgrant check` for the deciding statements"})
 }
 

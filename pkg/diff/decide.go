@@ -1,0 +1,581 @@
+package diff
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+)
+
+// Deciding over sets (design principle 8). A verdict about a need is a
+// statement about every request the principal may send for it: every object
+// of the grant, every value of a condition key bucketgrant cannot know, and
+// the request shape the client chooses. decide evaluates exactly those
+// cases:
+//
+//   - objects: one witness per class of object keys that the policies'
+//     patterns treat alike (objects.go), so "every object is allowed" is
+//     decided for every key, not for one probe;
+//   - condition keys by where their value comes from (origins.go): facts
+//     are in the need's context; keys the request cannot carry stay absent;
+//     keys the client chooses form the request shape, of which the plan
+//     names one that avoids every deny at once and passes every allow; keys
+//     bucketgrant cannot know are enumerated over every value class the
+//     policies distinguish, and a verdict that hangs on them says "allowed
+//     if …".
+//
+// The cases are bounded (maxCases); beyond the bound the verdict is
+// "undecided", never "works".
+
+// maxCases bounds the evaluations of one need for one request shape.
+const maxCases = 4096
+
+// maxShapes bounds the request shapes tried for one need.
+const maxShapes = 256
+
+// freeKey is a condition key whose value the planner does not fix.
+type freeKey struct {
+	key    string     // as the policies spell it
+	values [][]string // candidate values; nil means absent
+	client bool       // chosen by the client (else: unknown, every value counts)
+	// dflt is the index of the value a request carries when the client
+	// does nothing special.
+	dflt int
+}
+
+// assignment is one value per free key (an index into values).
+type assignment []int
+
+// verdict is what decide found for one need.
+type verdict struct {
+	n      need
+	ctx    map[string][]string // the chosen shape: facts plus the client's choices
+	shape  []string            // the client keys the shape sets away from their default, described
+	frees  []freeKey
+	chosen assignment // the client part of the chosen shape
+
+	objects []string // object witnesses that are not denied whatever the shape
+	denied  []objDenied
+	// live lists the unknown-key assignments under which no explicit deny
+	// applies with the chosen shape; dead those under which one does.
+	live, dead []assignment
+	undecided  bool // too many cases to decide
+
+	decision policy.Decision // over every live case
+	res      policy.Result   // a representative result (a failing one if any)
+	witness  string          // the object of res
+	blocked  []policy.Result // explicit denies whatever the shape (all objects)
+}
+
+type objDenied struct {
+	object string
+	res    policy.Result
+}
+
+// decide evaluates need n against docs over every case.
+func (p *planner) decide(n need, docs docSet) verdict {
+	v := verdict{n: n}
+	objs := p.objectWitnesses(n, docs)
+	ps := docs.policies(n)
+	v.frees = p.freeKeys(n, ps, objs)
+	var clientIdx, unknownIdx []int
+	for i, f := range v.frees {
+		if f.client {
+			clientIdx = append(clientIdx, i)
+		} else {
+			unknownIdx = append(unknownIdx, i)
+		}
+	}
+	shapes := enumerate(v.frees, clientIdx, maxShapes)
+	unknowns := enumerate(v.frees, unknownIdx, maxCases)
+	if shapes == nil || unknowns == nil || len(unknowns)*len(objs) > maxCases {
+		v.undecided = true
+		v.ctx = cloneContext(n.context)
+		v.objects = objs
+		v.live = []assignment{make(assignment, len(v.frees))}
+		for i, f := range v.frees {
+			v.live[0][i] = f.dflt
+		}
+		v.res = policy.Evaluate(n.requestFor(p.caller(), v.ctx, objs[0]), ps)
+		v.decision = policy.ImplicitlyDenied
+		return v
+	}
+	// Objects denied whatever the shape and whatever the unknowns are
+	// outside the grant's reach: a partial deny (or a blocker, if that is
+	// every object).
+	type outcome struct{ explicit, allowed bool }
+	eval := func(shape, unk assignment, obj string) policy.Result {
+		ctx := v.context(shape, unk)
+		return policy.Evaluate(n.requestFor(p.caller(), ctx, obj), ps)
+	}
+	alive := make([]bool, len(objs))
+	for oi, obj := range objs {
+		var last policy.Result
+	search:
+		for _, sh := range shapes {
+			for _, u := range unknowns {
+				r := eval(sh, u, obj)
+				last = r
+				if r.Decision != policy.ExplicitlyDenied {
+					alive[oi] = true
+					break search
+				}
+			}
+		}
+		if !alive[oi] {
+			v.denied = append(v.denied, objDenied{object: obj, res: last})
+		}
+	}
+	for oi, obj := range objs {
+		if alive[oi] {
+			v.objects = append(v.objects, obj)
+		}
+	}
+	if len(v.objects) == 0 {
+		for _, d := range v.denied {
+			v.blocked = append(v.blocked, d.res)
+		}
+		v.ctx = v.context(shapes[0], unknowns[0])
+		v.res, v.witness, v.decision = v.denied[0].res, v.denied[0].object, policy.ExplicitlyDenied
+		return v
+	}
+	// The shape: the first (fewest departures from what a client sends by
+	// default) under which the most unknown assignments escape every deny
+	// for every live object. A departure is asked of the client only to
+	// avoid a deny; an allow that holds only for requests sent some special
+	// way is not the grant's access, and the planner grants what the
+	// default request needs instead.
+	best, bestLive := -1, -1
+	for si, sh := range shapes {
+		liveCount := 0
+		for _, u := range unknowns {
+			ok := true
+			for _, obj := range v.objects {
+				if eval(sh, u, obj).Decision == policy.ExplicitlyDenied {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				liveCount++
+			}
+		}
+		if liveCount > bestLive {
+			best, bestLive = si, liveCount
+		}
+		if liveCount == len(unknowns) {
+			break
+		}
+	}
+	v.chosen = shapes[best]
+	for _, u := range unknowns {
+		dead := false
+		for _, obj := range v.objects {
+			if eval(v.chosen, u, obj).Decision == policy.ExplicitlyDenied {
+				dead = true
+				break
+			}
+		}
+		if dead {
+			v.dead = append(v.dead, u)
+		} else {
+			v.live = append(v.live, u)
+		}
+	}
+	if len(v.live) == 0 {
+		// Every unknown assignment meets a deny for some object: the
+		// grant cannot work for every object at once; the objects are
+		// what the witnesses show.
+		r := eval(v.chosen, v.dead[0], v.objects[0])
+		for _, obj := range v.objects {
+			if x := eval(v.chosen, v.dead[0], obj); x.Decision == policy.ExplicitlyDenied {
+				r = x
+				v.witness = obj
+				break
+			}
+		}
+		v.blocked = append(v.blocked, r)
+		v.ctx = v.context(v.chosen, v.dead[0])
+		v.res, v.decision = r, policy.ExplicitlyDenied
+		return v
+	}
+	v.ctx = v.context(v.chosen, v.live[0])
+	v.shape = v.describeShape()
+	v.decision, v.res, v.witness = p.over(v, ps)
+	return v
+}
+
+// over evaluates every live case of a verdict against ps: Allowed when all
+// are, else the first case that is not.
+func (p *planner) over(v verdict, ps policy.Policies) (policy.Decision, policy.Result, string) {
+	var first policy.Result
+	for i, u := range v.live {
+		ctx := v.context(v.chosen, u)
+		for j, obj := range v.objects {
+			r := policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps)
+			if i == 0 && j == 0 {
+				first = r
+			}
+			if r.Decision != policy.Allowed {
+				return r.Decision, r, obj
+			}
+		}
+	}
+	return policy.Allowed, first, v.objects[0]
+}
+
+// overAs is over for another caller (the delegation probe).
+func (p *planner) overAs(v verdict, ps policy.Policies, c policy.Caller) (policy.Decision, policy.Result, string) {
+	for _, u := range v.live {
+		ctx := v.context(v.chosen, u)
+		for _, obj := range v.objects {
+			r := policy.Evaluate(v.n.requestFor(c, ctx, obj), ps)
+			if r.Decision != policy.Allowed {
+				return r.Decision, r, obj
+			}
+		}
+	}
+	return policy.Allowed, policy.Result{Decision: policy.Allowed}, ""
+}
+
+// allows reports whether ps allow every live case of the verdict.
+func (p *planner) allows(v verdict, ps policy.Policies) bool {
+	if v.undecided {
+		return false
+	}
+	d, _, _ := p.over(v, ps)
+	return d == policy.Allowed
+}
+
+// context is the request context for a client shape and an unknown
+// assignment: the need's facts, then each free key's value.
+func (v *verdict) context(shape, unk assignment) map[string][]string {
+	ctx := cloneContext(v.n.context)
+	for i, f := range v.frees {
+		idx := f.dflt
+		switch {
+		case f.client && shape != nil:
+			idx = shape[i]
+		case !f.client && unk != nil:
+			idx = unk[i]
+		}
+		deleteKey(ctx, f.key)
+		if val := f.values[idx]; val != nil {
+			ctx[f.key] = val
+		}
+	}
+	return ctx
+}
+
+// describeShape says what the chosen shape asks of the client.
+func (v *verdict) describeShape() []string {
+	var out []string
+	for i, f := range v.frees {
+		if !f.client || v.chosen[i] == f.dflt {
+			continue
+		}
+		out = append(out, describeValue(f.key, f.values[v.chosen[i]]))
+	}
+	return out
+}
+
+// condition says in words which unknown values the verdict holds for, ""
+// when it holds for all of them.
+func (v *verdict) condition() string {
+	if len(v.dead) == 0 || v.undecided {
+		return ""
+	}
+	var parts []string
+	for i, f := range v.frees {
+		if f.client {
+			continue
+		}
+		var ok []string
+		for _, u := range v.live {
+			d := describeValue(f.key, f.values[u[i]])
+			if !slices.Contains(ok, d) {
+				ok = append(ok, d)
+			}
+		}
+		all := true
+		for j := range f.values {
+			if !slices.ContainsFunc(v.live, func(u assignment) bool { return u[i] == j }) {
+				all = false
+			}
+		}
+		if !all {
+			parts = append(parts, strings.Join(ok, " or "))
+		}
+	}
+	return strings.Join(parts, ", and ")
+}
+
+// freeKeyNames lists every key the verdict was decided over without a
+// fixed value: requests that carry other values may be decided otherwise.
+func (v *verdict) freeKeyNames() []string {
+	var out []string
+	for _, f := range v.frees {
+		out = append(out, f.key)
+	}
+	return out
+}
+
+// undecidedKeys lists the keys bucketgrant could not know that the verdict
+// was decided over.
+func (v *verdict) undecidedKeys() []string {
+	var out []string
+	for _, f := range v.frees {
+		if !f.client {
+			out = append(out, f.key)
+		}
+	}
+	return out
+}
+
+func describeValue(key string, val []string) string {
+	if val == nil {
+		return key + " is absent"
+	}
+	if len(val) == 0 {
+		return key + " is empty"
+	}
+	return key + " = " + strings.Join(val, ", ")
+}
+
+// enumerate lists the assignments of the free keys at idx (the others at
+// their default), ordered by the number of departures from the defaults.
+// It returns nil when there are more than limit.
+func enumerate(frees []freeKey, idx []int, limit int) []assignment {
+	total := 1
+	for _, i := range idx {
+		total *= len(frees[i].values)
+		if total > limit {
+			return nil
+		}
+	}
+	base := make(assignment, len(frees))
+	for i, f := range frees {
+		base[i] = f.dflt
+	}
+	out := []assignment{slices.Clone(base)}
+	var rec func(k int, cur assignment)
+	all := []assignment{}
+	rec = func(k int, cur assignment) {
+		if k == len(idx) {
+			all = append(all, slices.Clone(cur))
+			return
+		}
+		i := idx[k]
+		for j := range frees[i].values {
+			cur[i] = j
+			rec(k+1, cur)
+		}
+		cur[i] = frees[i].dflt
+	}
+	rec(0, slices.Clone(base))
+	departures := func(a assignment) int {
+		n := 0
+		for i, f := range frees {
+			if a[i] != f.dflt {
+				n++
+			}
+		}
+		return n
+	}
+	sort.SliceStable(all, func(a, b int) bool { return departures(all[a]) < departures(all[b]) })
+	for _, a := range all {
+		if !slices.Equal(a, base) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// freeKeys finds the condition keys that the statements about this need
+// test but its facts do not fix, with the values worth trying for each.
+func (p *planner) freeKeys(n need, ps policy.Policies, objs []string) []freeKey {
+	seen := map[string]bool{}
+	var keys []string
+	for _, obj := range objs {
+		r := policy.Evaluate(n.requestFor(p.caller(), n.context, obj), ps)
+		for _, k := range r.MissingKeys {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	var out []freeKey
+	for _, k := range keys {
+		o := p.origin(k, n)
+		switch o.kind {
+		case originAbsent, originFact:
+			continue
+		}
+		f := freeKey{key: k, client: o.kind == originClient}
+		if k == "aws:sourceip" && o.kind == originClient {
+			// The operator's own address is unknown: by default a
+			// request comes from an address no condition names.
+			o.dflt = []string{outsideIP(conditionsOn(ps, k))}
+		}
+		if o.domain != nil {
+			f.values = o.domain
+		} else {
+			f.values = candidates(k, conditionsOn(ps, k))
+		}
+		f.dflt = -1
+		for i, val := range f.values {
+			if slices.Equal(val, o.dflt) && (val == nil) == (o.dflt == nil) {
+				f.dflt = i
+			}
+		}
+		if f.dflt < 0 {
+			// What a request carries by default is always a case.
+			f.values = append(f.values, o.dflt)
+			f.dflt = len(f.values) - 1
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// conditionsOn collects every condition on key in the policies.
+func conditionsOn(ps policy.Policies, key string) []policy.Condition {
+	var out []policy.Condition
+	add := func(named *policy.Named) {
+		if named == nil || named.Doc == nil {
+			return
+		}
+		for _, s := range named.Doc.Statements() {
+			for _, c := range s.Conditions {
+				if strings.EqualFold(c.Key, key) {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	for i := range ps.Identity {
+		add(&ps.Identity[i])
+	}
+	add(ps.Boundary)
+	add(ps.Resource)
+	return out
+}
+
+// otherValue stands for every value no condition names.
+const otherValue = "bucketgrant-other-value"
+
+// candidates are the values of key that every condition on it tells apart:
+// absent, each value a condition names (patterns made concrete), and one
+// value none names. Each operator family is handled so that both outcomes
+// of every condition are reached.
+func candidates(key string, cs []policy.Condition) [][]string {
+	out := [][]string{nil}
+	add := func(v string) {
+		if !slices.ContainsFunc(out, func(x []string) bool { return len(x) == 1 && x[0] == v }) {
+			out = append(out, []string{v})
+		}
+	}
+	multi := false
+	for _, c := range cs {
+		if c.Op.Qualifier != policy.NoQualifier {
+			multi = true
+		}
+		for _, val := range c.Values {
+			switch {
+			case c.Op.Base == "Null":
+				add(otherValue)
+			case c.Op.Base == "Bool":
+				add("true")
+				add("false")
+			case strings.HasSuffix(c.Op.Base, "IpAddress"):
+				if pfx, err := netip.ParsePrefix(val); err == nil {
+					add(pfx.Masked().Addr().String())
+				} else if a, err := netip.ParseAddr(val); err == nil {
+					add(a.String())
+				}
+			case strings.HasPrefix(c.Op.Base, "Numeric"):
+				if f, err := strconv.ParseFloat(val, 64); err == nil {
+					add(strconv.FormatFloat(f-1, 'f', -1, 64))
+					add(val)
+					add(strconv.FormatFloat(f+1, 'f', -1, 64))
+				}
+			default:
+				add(concrete(val))
+			}
+		}
+	}
+	if strings.HasSuffix(strings.ToLower(key), "ip") || slices.ContainsFunc(cs, func(c policy.Condition) bool { return strings.HasSuffix(c.Op.Base, "IpAddress") }) {
+		add(outsideIP(cs))
+	} else {
+		add(otherValue)
+	}
+	if multi {
+		out = append(out, []string{})
+	}
+	return out
+}
+
+// concrete turns a pattern into a value it matches.
+func concrete(v string) string {
+	return strings.NewReplacer("*", "", "?", "x").Replace(v)
+}
+
+// outsideIP finds an address that none of the IP conditions' ranges holds.
+func outsideIP(cs []policy.Condition) string {
+	for _, cand := range []string{"203.0.113.77", "198.51.100.77", "192.0.2.77", "100.64.0.77", "2001:db8::77"} {
+		a := netip.MustParseAddr(cand)
+		inside := false
+		for _, c := range cs {
+			for _, v := range c.Values {
+				if pfx, err := netip.ParsePrefix(v); err == nil && pfx.Contains(a) {
+					inside = true
+				}
+			}
+		}
+		if !inside {
+			return cand
+		}
+	}
+	return "203.0.113.77"
+}
+
+func deleteKey(ctx map[string][]string, key string) {
+	for k := range ctx {
+		if strings.EqualFold(k, key) {
+			delete(ctx, k)
+		}
+	}
+}
+
+// requestFor is the need's request for one object witness: the resource
+// for S3 object requests, the encryption context for S3's KMS requests, the
+// s3:prefix for listing under a prefix.
+func (n need) requestFor(c policy.Caller, ctx map[string][]string, obj string) policy.Request {
+	r := policy.Request{Principal: c, Action: n.action, Resource: n.probe, ResourceAccount: n.account, Context: ctx}
+	if obj == "" {
+		return r
+	}
+	switch n.objectAt {
+	case objectResource:
+		r.Resource = obj
+	case objectEncryptionContext:
+		ctx = cloneContext(ctx)
+		ctx["kms:EncryptionContext:aws:s3:arn"] = []string{obj}
+		r.Context = ctx
+	case objectPrefix:
+		ctx = cloneContext(ctx)
+		ctx["s3:prefix"] = []string{obj}
+		r.Context = ctx
+	}
+	return r
+}
+
+func (v verdict) String() string {
+	return fmt.Sprintf("%s %s: %s over %d objects, %d live / %d dead", v.n.action, v.n.resource, v.decision, len(v.objects), len(v.live), len(v.dead))
+}

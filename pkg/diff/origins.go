@@ -1,0 +1,225 @@
+package diff
+
+import (
+	"strings"
+)
+
+// Where a condition key's value comes from decides how a condition on it is
+// judged (design principle 8; aws-facts.md §10). The facts themselves (the
+// principal, the time, the region, what S3 sends KMS) are put into every
+// need's context by requests.go; origin classifies the keys a statement
+// tests that the context does not hold.
+
+type originKind int
+
+const (
+	// originFact: AWS sets the key from facts bucketgrant knows; when the
+	// context lacks it, it is absent from this request.
+	originFact originKind = iota
+	// originAbsent: this request cannot carry the key (the action's entry
+	// in AWS's Service Authorization Reference does not list it, or only
+	// AWS services' own calls carry it).
+	originAbsent
+	// originClient: the client (or its network path, for the principal's
+	// own S3 requests) chooses the value; the plan may name a choice.
+	originClient
+	// originUnknown: AWS sets it from facts bucketgrant does not read; a
+	// verdict must hold for every value, or say which it needs.
+	originUnknown
+)
+
+type keyOrigin struct {
+	kind originKind
+	// domain, when set, lists every value the client may choose (nil:
+	// absent); otherwise the values come from the conditions.
+	domain [][]string
+	// dflt is what a request carries when the client does nothing special
+	// (nil: absent).
+	dflt []string
+}
+
+// serviceOnlyKeys exist only on requests that AWS services make with their
+// own service principal (IAM User Guide, "AWS global condition context
+// keys": aws:SourceArn, aws:SourceAccount, aws:SourceOrgID,
+// aws:SourceOrgPaths, aws:PrincipalServiceName,
+// aws:PrincipalServiceNamesList). An IAM principal's request, and S3's
+// forward access session to KMS on its behalf, never carries them.
+var serviceOnlyKeys = []string{
+	"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths",
+	"aws:principalservicename", "aws:principalservicenameslist",
+}
+
+// factKeys are set by requests.go whenever they apply; a statement testing
+// one the context lacks tests an absent key (aws:username on a role's
+// request, aws:CalledVia on the principal's own call, kms:RequestAlias when
+// no alias names the key).
+var factKeys = []string{
+	"aws:currenttime", "aws:epochtime", "aws:requestedregion", "aws:resourceaccount",
+	"aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:userid", "aws:username",
+	"aws:principalisawsservice", "aws:viaawsservice", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
+	"aws:securetransport",
+	"kms:callerAccount", "kms:viaservice", "kms:encryptioncontext:aws:s3:arn", "kms:encryptioncontextkeys",
+	"kms:requestalias", "kms:resourcealiases", "kms:encryptionalgorithm", "kms:keyspec", "kms:keyusage",
+	"s3:prefix",
+}
+
+// clientS3Keys are the request keys AWS's Service Authorization Reference
+// lists for the S3 actions bucketgrant grants (a key not listed for an
+// action is absent from its requests: a GET cannot carry the SSE headers,
+// S3 answers 400 to one that does).
+var clientS3Keys = map[string][]string{
+	"s3:putobject": {
+		"s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-acl",
+		"s3:x-amz-grant-full-control", "s3:x-amz-grant-read", "s3:x-amz-grant-read-acp", "s3:x-amz-grant-write",
+		"s3:x-amz-grant-write-acp", "s3:x-amz-storage-class", "s3:x-amz-server-side-encryption-customer-algorithm",
+		"s3:requestobjecttagkeys", "s3:requestobjecttag/", "s3:object-lock-mode", "s3:object-lock-retain-until-date",
+		"s3:object-lock-remaining-retention-days", "s3:object-lock-legal-hold", "s3:x-amz-content-sha256",
+		"s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion", "s3:x-amz-copy-source",
+		"s3:x-amz-metadata-directive", "s3:if-match", "s3:if-none-match",
+	},
+	"s3:putobjectacl": {
+		"s3:x-amz-acl", "s3:x-amz-grant-full-control", "s3:x-amz-grant-read", "s3:x-amz-grant-read-acp",
+		"s3:x-amz-grant-write", "s3:x-amz-grant-write-acp", "s3:x-amz-content-sha256",
+		"s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion",
+	},
+	"s3:getobject":        {"s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
+	"s3:getobjectversion": {"s3:versionid", "s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
+	"s3:listbucket":       {"s3:delimiter", "s3:max-keys", "s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
+}
+
+// unknownPrefixes are keys AWS sets from facts bucketgrant does not read.
+var unknownPrefixes = []string{
+	"aws:principaltag/", "aws:principalorgid", "aws:principalorgpaths", "aws:resourcetag/", "aws:resourceorgid",
+	"aws:resourceorgpaths", "s3:existingobjecttag/", "aws:tokenissuetime", "aws:sourceidentity",
+	"aws:federatedprovider", "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4",
+	"s3:resourceaccount", "kms:keyorigin", "kms:multiregion",
+}
+
+// origin classifies a condition key the need's context does not hold.
+func (p *planner) origin(key string, n need) keyOrigin {
+	k := strings.ToLower(key)
+	fas := n.service == "kms" // S3's forward access session to KMS
+	switch {
+	case containsFold(serviceOnlyKeys, k), containsFold(factKeys, k):
+		return keyOrigin{kind: originAbsent}
+	case k == "aws:multifactorauthpresent":
+		// Present only on requests signed with temporary credentials: a
+		// user with long-term keys sends none unless it makes its
+		// requests with an MFA session; a role session carries false
+		// unless it was assumed with MFA (aws-facts.md §10). S3's call to
+		// KMS carries the original request's value.
+		if p.kind == "user" {
+			return keyOrigin{kind: originClient, domain: [][]string{nil, {"true"}}, dflt: nil}
+		}
+		return keyOrigin{kind: originClient, domain: [][]string{{"false"}, {"true"}}, dflt: []string{"false"}}
+	case k == "aws:multifactorauthage":
+		return keyOrigin{kind: originClient, domain: [][]string{nil, {"60"}}, dflt: nil}
+	case k == "aws:sourcevpce" || k == "aws:sourcevpc" || k == "aws:vpcsourceip":
+		if fas {
+			// S3's calls to KMS do not come through the caller's VPC
+			// endpoint (IAM User Guide, forward access sessions; KMS
+			// Developer Guide, VPC endpoint conditions).
+			return keyOrigin{kind: originAbsent}
+		}
+		return keyOrigin{kind: originClient}
+	case k == "aws:sourceip":
+		if fas {
+			// IAM says a forward access session keeps the requester's
+			// source IP; older KMS guidance says otherwise: never
+			// "works" on it (aws-facts.md §10).
+			return keyOrigin{kind: originUnknown}
+		}
+		return keyOrigin{kind: originClient} // default: see freeKeys
+	}
+	for _, pfx := range unknownPrefixes {
+		if strings.HasPrefix(k, pfx) {
+			return keyOrigin{kind: originUnknown}
+		}
+	}
+	if n.service == "s3" {
+		for _, ck := range clientS3Keys[strings.ToLower(n.action)] {
+			if k == ck || (strings.HasSuffix(ck, "/") && strings.HasPrefix(k, ck)) {
+				return p.clientS3(k)
+			}
+		}
+		if strings.HasPrefix(k, "s3:") {
+			// A known S3 key the action's requests do not carry.
+			if isS3Key(k) {
+				return keyOrigin{kind: originAbsent}
+			}
+			return keyOrigin{kind: originUnknown}
+		}
+	}
+	if fas && strings.HasPrefix(k, "kms:encryptioncontext:") {
+		// The uploader may add its own pairs with the
+		// x-amz-server-side-encryption-context header; S3 sends only
+		// aws:s3:arn by default.
+		return keyOrigin{kind: originClient}
+	}
+	if fas && strings.HasPrefix(k, "kms:") && isKMSAbsent(k) {
+		return keyOrigin{kind: originAbsent}
+	}
+	return keyOrigin{kind: originUnknown}
+}
+
+// clientS3 restricts the headers whose values decide which key encrypts an
+// upload to the ones that keep the bucket's key: bucketgrant grants access
+// to a bucket encrypted with its KMS key, so advising a client to send
+// AES256 (or another key) would change what the bucket is for.
+func (p *planner) clientS3(k string) keyOrigin {
+	switch k {
+	case "s3:x-amz-server-side-encryption":
+		alg := "aws:kms"
+		if p.bucket.Encryption != nil && p.bucket.Encryption.SSEAlgorithm == "aws:kms:dsse" {
+			alg = "aws:kms:dsse"
+		}
+		return keyOrigin{kind: originClient, domain: [][]string{nil, {alg}}}
+	case "s3:x-amz-server-side-encryption-aws-kms-key-id":
+		if p.key == nil {
+			return keyOrigin{kind: originClient, domain: [][]string{nil}}
+		}
+		return keyOrigin{kind: originClient, domain: [][]string{nil, {p.key.ARN}}}
+	case "s3:x-amz-acl":
+		return keyOrigin{kind: originClient, domain: [][]string{nil, {"bucket-owner-full-control"}, {"private"}}}
+	case "s3:signatureversion":
+		return keyOrigin{kind: originClient, domain: [][]string{{"AWS4-HMAC-SHA256"}}, dflt: []string{"AWS4-HMAC-SHA256"}}
+	case "s3:authtype":
+		return keyOrigin{kind: originClient, domain: [][]string{{"REST-HEADER"}, {"REST-QUERY-STRING"}}, dflt: []string{"REST-HEADER"}}
+	case "s3:tlsversion":
+		return keyOrigin{kind: originClient, domain: [][]string{{"1.2"}, {"1.3"}}, dflt: []string{"1.2"}}
+	case "s3:x-amz-content-sha256":
+		return keyOrigin{kind: originClient, domain: [][]string{{"UNSIGNED-PAYLOAD"}, {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}}, dflt: []string{"UNSIGNED-PAYLOAD"}}
+	}
+	return keyOrigin{kind: originClient}
+}
+
+func isS3Key(k string) bool {
+	for _, keys := range clientS3Keys {
+		for _, ck := range keys {
+			if k == ck || (strings.HasSuffix(ck, "/") && strings.HasPrefix(k, ck)) {
+				return true
+			}
+		}
+	}
+	switch {
+	case strings.HasPrefix(k, "s3:accesspoint"), strings.HasPrefix(k, "s3:dataaccesspoint"),
+		strings.HasPrefix(k, "s3:locationconstraint"), strings.HasPrefix(k, "s3:x-amz-"):
+		return true
+	}
+	return false
+}
+
+// isKMSAbsent lists KMS keys that S3's Decrypt and GenerateDataKey calls
+// do not carry (they belong to other KMS operations).
+func isKMSAbsent(k string) bool {
+	for _, a := range []string{"kms:granteeprincipal", "kms:retiringprincipal", "kms:grantoperations", "kms:grantconstrainttype",
+		"kms:grantisforawsresource", "kms:bypasspolicylockoutsafetycheck", "kms:datakeypairspec", "kms:macalgorithm",
+		"kms:messagetype", "kms:reencryptondestination", "kms:recipientattestation", "kms:replicaregion",
+		"kms:primaryregion", "kms:rotationperiodindays", "kms:scheduleddeletionperiodindays", "kms:signingalgorithm",
+		"kms:wrappingalgorithm", "kms:wrappingkeyspec", "kms:validto", "kms:expirationmodel", "kms:importedkeymaterialid"} {
+		if k == a {
+			return true
+		}
+	}
+	return false
+}

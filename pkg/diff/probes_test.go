@@ -1,0 +1,147 @@
+package diff_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// Single-rule probes, written the way a sceptical reviewer tries one AWS
+// rule at a time. Each names the rule, the AWS behaviour (IAM User Guide,
+// global condition keys; S3's Service Authorization Reference; KMS
+// Developer Guide) and what the plan must say. They are the cases that a
+// planner deciding from one sample request got wrong.
+
+// probeNow is the time probes are judged at.
+var probeNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+type probe struct {
+	name string
+	snap string
+	// bucket, key and identity replace the bucket policy, add a key-policy
+	// statement, and give Jane an inline policy.
+	bucket, keyStmt, identity string
+	access                    []diff.Level
+	// want: "blocked" (with the blocker kind in kind), "works" (no
+	// blocker, no condition), "depends" (no blocker, a request whose
+	// Condition is set), "nochange" (already allowed, nothing written).
+	want, kind, phrase string
+}
+
+func runProbe(t *testing.T, pr probe) *diff.Plan {
+	t.Helper()
+	st := load(t, pr.snap)
+	if pr.bucket != "" {
+		st.Buckets[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.bucket + `]}`)
+	}
+	if pr.keyStmt != "" {
+		k := st.Keys[0].Policy.String()
+		i := strings.LastIndex(k, "]")
+		st.Keys[0].Policy = state.NewDoc(k[:i] + "," + pr.keyStmt + k[i:])
+	}
+	if pr.identity != "" {
+		st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies,
+			state.NamedDoc{Name: "probe", Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.identity + `]}`)})
+	}
+	o := diff.Options{Access: pr.access, Now: probeNow}
+	p := mustPlan(t, st, o)
+	var texts []string
+	for _, b := range p.Blockers {
+		texts = append(texts, b.Message+" "+b.Hint)
+	}
+	for _, w := range p.Warnings {
+		texts = append(texts, w.Message)
+	}
+	conditions := 0
+	for _, r := range p.Requests {
+		if r.Condition != "" {
+			conditions++
+			texts = append(texts, r.Condition)
+		}
+	}
+	all := strings.Join(texts, "\n")
+	switch pr.want {
+	case "blocked":
+		if !slices.Contains(blockerKinds(p), pr.kind) {
+			t.Fatalf("want blocker %s, got blockers %v warnings %v", pr.kind, blockerKinds(p), all)
+		}
+	case "works", "depends", "nochange":
+		if p.Blocked() {
+			t.Fatalf("blocked: %s", all)
+		}
+		if pr.want == "depends" && conditions == 0 {
+			t.Fatalf("the verdict hangs on a key bucketgrant cannot know, but no request says so:\n%s", all)
+		}
+		if pr.want != "depends" && conditions > 0 {
+			t.Fatalf("unexpected condition on the verdict:\n%s", all)
+		}
+		if pr.want == "nochange" && !p.Empty() {
+			t.Fatalf("redundant changes: %v", kinds(p))
+		}
+		applied(t, st, p, o)
+	}
+	if pr.phrase != "" && !strings.Contains(all, pr.phrase) {
+		t.Errorf("the plan does not say %q:\n%s", pr.phrase, all)
+	}
+	return p
+}
+
+const (
+	objs   = `"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*"`
+	both   = `["arn:aws:s3:::DOC-EXAMPLE-BUCKET","arn:aws:s3:::DOC-EXAMPLE-BUCKET/*"]`
+	denyS3 = `"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":` + both
+)
+
+func TestProbesConditionKeysByOrigin(t *testing.T) {
+	probes := []probe{
+		// AWS sets these from facts bucketgrant knows: decided with the
+		// real value, in denies and in allows.
+		{name: "deny after a date (aws:CurrentTime)", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			bucket: `{"Sid":"Expired",` + denyS3 + `,"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}`},
+		{name: "deny before a future date does not apply now", snap: crossSnap, want: "works",
+			bucket: `{"Sid":"NotYet",` + denyS3 + `,"Condition":{"DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}`},
+		{name: "deny unless another region (aws:RequestedRegion)", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			bucket: `{"Sid":"EUOnly",` + denyS3 + `,"Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}`},
+		{name: "deny unless the resource is in the caller's account (aws:ResourceAccount)", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			identity: `{"Sid":"OwnAccountOnly","Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceAccount":"111122223333"}}}`},
+		{name: "key-policy deny unless a VPC endpoint: S3's KMS call never carries it", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			keyStmt: `{"Sid":"VPCEOnly","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}`},
+		{name: "key-policy VPC deny guarded by aws:ViaAWSService spares S3's call", snap: crossSnap, want: "works",
+			keyStmt: `{"Sid":"VPCEOnly","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"},"Bool":{"aws:ViaAWSService":"false"}}}`},
+		{name: "key-policy deny unless an alias names the key (kms:RequestAlias)", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			keyStmt: `{"Sid":"AliasOnly","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"kms:RequestAlias":"alias/doc-example"}}}`},
+		{name: "a GET cannot carry the SSE header", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny, access: []diff.Level{diff.Read},
+			bucket: `{"Sid":"RequireKMS",` + denyS3 + `,"Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}`},
+		{name: "the key-id header is the client's to send (Null deny)", snap: crossSnap, want: "works", phrase: "x-amz-server-side-encryption-aws-kms-key-id",
+			bucket: `{"Sid":"RequireKeyID","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":` + objs + `,"Condition":{"Null":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"true"}}}`},
+		{name: "AWS's force-MFA policy asks for an MFA session", snap: crossSnap, want: "works", phrase: "MFA session",
+			identity: `{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}`},
+		{name: "an allow that holds now (aws:CurrentTime) needs no new statement", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read},
+			identity: `{"Sid":"Until2099","Effect":"Allow","Action":"s3:GetObject","Resource":` + objs + `,"Condition":{"DateLessThan":{"aws:CurrentTime":"2099-01-01T00:00:00Z"}}},{"Sid":"KMS","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`,
+			keyStmt: `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*"}`},
+		{name: "an allow on the bucket's region and account needs no new statement", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read},
+			identity: `{"Sid":"Here","Effect":"Allow","Action":"s3:GetObject","Resource":` + objs + `,"Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1","aws:ResourceAccount":"111122223333"}}}`,
+			keyStmt:  `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*"}`},
+		{name: "the Null and StringNotEquals pair requiring SSE-KMS on uploads", snap: crossSnap, want: "works", phrase: "aws:kms",
+			bucket: `{"Sid":"DenyIncorrectEncryptionHeader","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":` + objs + `,"Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}},{"Sid":"DenyUnEncryptedObjectUploads","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":` + objs + `,"Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}`},
+		{name: "aws:PrincipalIsAWSService is false on an IAM principal's call", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			bucket: `{"Sid":"ServicesOnly",` + denyS3 + `,"Condition":{"Bool":{"aws:PrincipalIsAWSService":"false"}}}`},
+		{name: "the server-access-log pattern: only the logging service's calls carry aws:SourceAccount", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny, access: []diff.Level{diff.Write},
+			bucket: `{"Sid":"LogsOnly","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":` + objs + `,"Condition":{"StringNotEquals":{"aws:SourceAccount":"111122223333"}}}`},
+		{name: "AWS's deny-by-IP example names the ranges", snap: crossSnap, want: "works", phrase: "192.0.2.0/24",
+			identity: `{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24"]},"Bool":{"aws:ViaAWSService":"false"}}}`},
+		{name: "a policy accepting AES256 or aws:kms: the advice keeps the bucket's key", snap: crossSnap, want: "works", phrase: "x-amz-server-side-encryption: aws:kms",
+			bucket: `{"Sid":"SSE","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":` + objs + `,"Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":["AES256","aws:kms"]}}}`},
+		{name: "a principal tag bucketgrant cannot read: allowed only if", snap: crossSnap, want: "depends", phrase: "aws:PrincipalTag/team",
+			bucket: `{"Sid":"TeamOnly",` + denyS3 + `,"Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"data"}}}`},
+		{name: "an unknown condition key is never the client's choice", snap: crossSnap, want: "depends", phrase: "aws:SomeNewKey",
+			bucket: `{"Sid":"NewKey",` + denyS3 + `,"Condition":{"StringNotEquals":{"aws:SomeNewKey":"x"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
+	}
+}
