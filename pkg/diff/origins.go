@@ -2,6 +2,8 @@ package diff
 
 import (
 	"strings"
+
+	"github.com/bucketgrant/bucketgrant/internal/sar"
 )
 
 // Where a condition key's value comes from decides how a condition on it is
@@ -40,12 +42,12 @@ type keyOrigin struct {
 
 // serviceOnlyKeys exist only on requests that AWS services make with their
 // own service principal (IAM User Guide, "AWS global condition context
-// keys": aws:SourceArn, aws:SourceAccount, aws:SourceOrgID,
-// aws:SourceOrgPaths, aws:PrincipalServiceName,
+// keys": aws:SourceArn, aws:SourceAccount,
+// aws:PrincipalServiceName,
 // aws:PrincipalServiceNamesList). An IAM principal's request, and S3's
 // forward access session to KMS on its behalf, never carries them.
 var serviceOnlyKeys = []string{
-	"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths",
+	"aws:sourcearn", "aws:sourceaccount",
 	"aws:principalservicename", "aws:principalservicenameslist",
 }
 
@@ -61,38 +63,6 @@ var factKeys = []string{
 	"kms:callerAccount", "kms:viaservice", "kms:encryptioncontext:aws:s3:arn", "kms:encryptioncontextkeys",
 	"kms:requestalias", "kms:resourcealiases", "kms:encryptionalgorithm", "kms:keyspec", "kms:keyusage",
 	"s3:prefix",
-}
-
-// clientS3Keys are the request keys AWS's Service Authorization Reference
-// lists for the S3 actions bucketgrant grants (a key not listed for an
-// action is absent from its requests: a GET cannot carry the SSE headers,
-// S3 answers 400 to one that does).
-var clientS3Keys = map[string][]string{
-	"s3:putobject": {
-		"s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-acl",
-		"s3:x-amz-grant-full-control", "s3:x-amz-grant-read", "s3:x-amz-grant-read-acp", "s3:x-amz-grant-write",
-		"s3:x-amz-grant-write-acp", "s3:x-amz-storage-class", "s3:x-amz-server-side-encryption-customer-algorithm",
-		"s3:requestobjecttagkeys", "s3:requestobjecttag/", "s3:object-lock-mode", "s3:object-lock-retain-until-date",
-		"s3:object-lock-remaining-retention-days", "s3:object-lock-legal-hold", "s3:x-amz-content-sha256",
-		"s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion", "s3:x-amz-copy-source",
-		"s3:x-amz-metadata-directive", "s3:if-match", "s3:if-none-match",
-	},
-	"s3:putobjectacl": {
-		"s3:x-amz-acl", "s3:x-amz-grant-full-control", "s3:x-amz-grant-read", "s3:x-amz-grant-read-acp",
-		"s3:x-amz-grant-write", "s3:x-amz-grant-write-acp", "s3:x-amz-content-sha256",
-		"s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion",
-	},
-	"s3:getobject":        {"s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
-	"s3:getobjectversion": {"s3:versionid", "s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
-	"s3:listbucket":       {"s3:delimiter", "s3:max-keys", "s3:x-amz-content-sha256", "s3:authtype", "s3:signatureage", "s3:signatureversion", "s3:tlsversion"},
-}
-
-// unknownPrefixes are keys AWS sets from facts bucketgrant does not read.
-var unknownPrefixes = []string{
-	"aws:principaltag/", "aws:principalorgid", "aws:principalorgpaths", "aws:resourcetag/", "aws:resourceorgid",
-	"aws:resourceorgpaths", "s3:existingobjecttag/", "aws:tokenissuetime", "aws:sourceidentity",
-	"aws:federatedprovider", "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4",
-	"s3:resourceaccount", "kms:keyorigin", "kms:multiregion",
 }
 
 // origin classifies a condition key the need's context does not hold.
@@ -131,35 +101,37 @@ func (p *planner) origin(key string, n need) keyOrigin {
 		}
 		return keyOrigin{kind: originClient} // default: see freeKeys
 	}
-	for _, pfx := range unknownPrefixes {
-		if strings.HasPrefix(k, pfx) {
-			return keyOrigin{kind: originUnknown}
-		}
-	}
-	if n.service == "s3" {
-		for _, ck := range clientS3Keys[strings.ToLower(n.action)] {
-			if k == ck || (strings.HasSuffix(ck, "/") && strings.HasPrefix(k, ck)) {
-				return p.clientS3(k)
-			}
-		}
-		if strings.HasPrefix(k, "s3:") {
-			// A known S3 key the action's requests do not carry.
-			if isS3Key(k) {
-				return keyOrigin{kind: originAbsent}
-			}
-			return keyOrigin{kind: originUnknown}
-		}
-	}
-	if fas && strings.HasPrefix(k, "kms:encryptioncontext:") {
-		// The uploader may add its own pairs with the
-		// x-amz-server-side-encryption-context header; S3 sends only
-		// aws:s3:arn by default.
-		return keyOrigin{kind: originClient}
-	}
-	if fas && strings.HasPrefix(k, "kms:") && isKMSAbsent(k) {
+	// Everything else by AWS's catalogue and the sourced table of
+	// internal/sar: a key the action's requests cannot carry, or that only
+	// AWS services' own calls carry, is absent; a header or parameter the
+	// action carries is the client's; what bucketgrant does not read, or has
+	// no sourced rule for, is unknown and never the client's choice.
+	info := sar.Origin(key, requestKind(n))
+	switch info.Kind {
+	case sar.NotCarried, sar.ServiceOnly:
 		return keyOrigin{kind: originAbsent}
+	case sar.Client, sar.Network:
+		if n.service == "s3" {
+			return p.clientS3(k)
+		}
+		if info.Kind == sar.Client {
+			// On S3's KMS call: the uploader may add its own encryption
+			// context pairs with the x-amz-server-side-encryption-context
+			// header; S3 sends only aws:s3:arn by default.
+			return keyOrigin{kind: originClient}
+		}
 	}
 	return keyOrigin{kind: originUnknown}
+}
+
+// requestKind maps a need to the request internal/sar describes.
+func requestKind(n need) sar.RequestKind {
+	for _, r := range sar.RequestKinds {
+		if strings.EqualFold(r.Action(), n.action) && r.ViaS3() == (n.service == "kms") {
+			return r
+		}
+	}
+	return 0
 }
 
 // clientS3 restricts the headers whose values decide which key encrypts an
@@ -191,35 +163,4 @@ func (p *planner) clientS3(k string) keyOrigin {
 		return keyOrigin{kind: originClient, domain: [][]string{{"UNSIGNED-PAYLOAD"}, {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}}, dflt: []string{"UNSIGNED-PAYLOAD"}}
 	}
 	return keyOrigin{kind: originClient}
-}
-
-func isS3Key(k string) bool {
-	for _, keys := range clientS3Keys {
-		for _, ck := range keys {
-			if k == ck || (strings.HasSuffix(ck, "/") && strings.HasPrefix(k, ck)) {
-				return true
-			}
-		}
-	}
-	switch {
-	case strings.HasPrefix(k, "s3:accesspoint"), strings.HasPrefix(k, "s3:dataaccesspoint"),
-		strings.HasPrefix(k, "s3:locationconstraint"), strings.HasPrefix(k, "s3:x-amz-"):
-		return true
-	}
-	return false
-}
-
-// isKMSAbsent lists KMS keys that S3's Decrypt and GenerateDataKey calls
-// do not carry (they belong to other KMS operations).
-func isKMSAbsent(k string) bool {
-	for _, a := range []string{"kms:granteeprincipal", "kms:retiringprincipal", "kms:grantoperations", "kms:grantconstrainttype",
-		"kms:grantisforawsresource", "kms:bypasspolicylockoutsafetycheck", "kms:datakeypairspec", "kms:macalgorithm",
-		"kms:messagetype", "kms:reencryptondestination", "kms:recipientattestation", "kms:replicaregion",
-		"kms:primaryregion", "kms:rotationperiodindays", "kms:scheduleddeletionperiodindays", "kms:signingalgorithm",
-		"kms:wrappingalgorithm", "kms:wrappingkeyspec", "kms:validto", "kms:expirationmodel", "kms:importedkeymaterialid"} {
-		if k == a {
-			return true
-		}
-	}
-	return false
 }
