@@ -136,14 +136,14 @@ func (p *planner) parse(doc *state.Doc, kind policy.Kind, ref DocRef, name strin
 		}
 		return nil, nil
 	}
-	d, err := policy.Parse(doc.Text, kind)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	c := parseCached(doc.Text, kind)
+	if c.err != nil {
+		return nil, fmt.Errorf("%s: %w", name, c.err)
 	}
 	if ref.Kind != "" {
-		p.plan.Fingerprints[ref.ID()] = d.Fingerprint()
+		p.plan.Fingerprints[ref.ID()] = c.fingerprint
 	}
-	return d, nil
+	return c.doc, nil
 }
 
 // policies assembles the evaluator's input for one need.

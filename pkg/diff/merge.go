@@ -75,6 +75,8 @@ type target struct {
 	// grants collects the actions per purpose before they are merged.
 	grants map[string]*grant
 	order  []string
+	// pending holds the statements to append, added in one edit.
+	pending [][]byte
 }
 
 type grant struct {
@@ -211,11 +213,17 @@ func (m *merge) apply(t *target) error {
 	} else {
 		t.after = policy.New(t.kind)
 	}
+	t.pending = nil
 	for _, purpose := range t.order {
 		g := t.grants[purpose]
 		if err := m.upsert(t, purpose, g); err != nil {
 			return fmt.Errorf("merging into %s: %w", t.ref.ID(), err)
 		}
+	}
+	// New statements go in with one edit: a document is parsed again once
+	// per edit, and key policies are large.
+	if err := t.after.AppendStatements(t.pending...); err != nil {
+		return fmt.Errorf("merging into %s: %w", t.ref.ID(), err)
 	}
 	return nil
 }
@@ -268,10 +276,8 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	if err != nil {
 		return err
 	}
-	if err := t.after.AppendStatement(raw); err != nil {
-		return err
-	}
-	t.stmts = append(t.stmts, StatementChange{Op: OpAdd, Sid: sid, Index: len(t.after.Statements()) - 1, Actions: actions, Reason: reason})
+	t.pending = append(t.pending, raw)
+	t.stmts = append(t.stmts, StatementChange{Op: OpAdd, Sid: sid, Index: len(t.after.Statements()) + len(t.pending) - 1, Actions: actions, Reason: reason})
 	return nil
 }
 

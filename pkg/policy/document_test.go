@@ -181,8 +181,25 @@ func TestCorpusRoundTrip(t *testing.T) {
 			if !bytes.Equal(clone.Bytes(), c.text) {
 				t.Errorf("Clone().Bytes() differs from the source:\n got %q\nwant %q", clone.Bytes(), c.text)
 			}
-			if &clone.Bytes()[0] == &d.Bytes()[0] {
-				t.Errorf("Clone shares its text with the original")
+			// A clone shares the tree until an edit: editing either leaves
+			// the other as it was.
+			if len(d.Statements()) > 0 {
+				other := d.Clone()
+				if err := clone.RemoveStatement(0); err != nil {
+					t.Fatalf("editing the clone: %v", err)
+				}
+				if !bytes.Equal(d.Bytes(), c.text) || !bytes.Equal(other.Bytes(), c.text) || len(d.Statements()) != len(other.Statements()) {
+					t.Errorf("editing a clone changed the original or another clone")
+				}
+				if err := d.RemoveStatement(0); err != nil {
+					t.Fatalf("editing the original: %v", err)
+				}
+				if !bytes.Equal(other.Bytes(), c.text) {
+					t.Errorf("editing the original changed a clone")
+				}
+				if other.Clone().String() != string(c.text) {
+					t.Errorf("a clone of an untouched clone differs")
+				}
 			}
 			for _, kind := range []Kind{KindAny} {
 				if _, err := Parse(c.text, kind); err != nil {

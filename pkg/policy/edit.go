@@ -16,25 +16,47 @@ import (
 // AppendStatement adds a statement, given as a JSON object, at the end of
 // the Statement list. A single-object Statement becomes an array.
 func (d *Document) AppendStatement(stmt []byte) error {
-	n, err := parseFragment(stmt, kindObject)
-	if err != nil {
-		return fmt.Errorf("new statement: %w", err)
+	return d.AppendStatements(stmt)
+}
+
+// AppendStatements adds statements, each a JSON object, at the end of the
+// Statement list in one edit (the document is parsed again once, not once
+// per statement).
+func (d *Document) AppendStatements(stmts ...[]byte) error {
+	nodes := make([]*node, len(stmts))
+	sids := map[string]bool{}
+	for _, s := range d.statements {
+		if s.HasSid && s.Sid != "" {
+			sids[s.Sid] = true
+		}
 	}
-	// Documents AWS stored may repeat a Sid and are kept as they are, but
-	// an edit never adds a repeat.
-	if m := n.member("Sid"); m != nil && m.val.kind == kindString && m.val.str != "" {
-		for _, s := range d.statements {
-			if s.HasSid && s.Sid == m.val.str {
-				return fmt.Errorf("new statement: statement %d has the same Sid %q", s.Index, s.Sid)
+	for i, stmt := range stmts {
+		n, err := parseFragment(stmt, kindObject)
+		if err != nil {
+			return fmt.Errorf("new statement: %w", err)
+		}
+		// Documents AWS stored may repeat a Sid and are kept as they are,
+		// but an edit never adds a repeat.
+		if m := n.member("Sid"); m != nil && m.val.kind == kindString && m.val.str != "" {
+			if sids[m.val.str] {
+				return fmt.Errorf("new statement: a statement has the same Sid %q", m.val.str)
 			}
+			sids[m.val.str] = true
 		}
+		nodes[i] = n
 	}
+	if len(nodes) == 0 {
+		return nil
+	}
+	d.detach()
 	return d.edit(func(st style) {
-		if d.stmts.val.kind == kindObject {
-			d.wrapSingleStatement(n, st)
-			return
+		for _, n := range nodes {
+			if d.stmts.val.kind == kindObject {
+				d.wrapSingleStatement(n, st)
+				continue
+			}
+			d.appendElem(d.stmts.val, n, st)
 		}
-		d.appendElem(d.stmts.val, n, st)
 	})
 }
 
@@ -46,10 +68,11 @@ func (d *Document) SetStatementMember(i int, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("statement %d, %s: %w", i, key, err)
 	}
-	stmt, err := d.statementNode(i)
-	if err != nil {
+	if _, err := d.statementNode(i); err != nil {
 		return err
 	}
+	d.detach()
+	stmt := d.ownStatement(i)
 	return d.edit(func(st style) {
 		stmt.dirty = true
 		st = st.near(stmt)
@@ -84,6 +107,8 @@ func (d *Document) RemoveStatementMember(i int, key string) error {
 	if idx < 0 {
 		return nil
 	}
+	d.detach()
+	stmt = d.ownStatement(i)
 	return d.edit(func(style) {
 		stmt.dirty = true
 		removed := stmt.members[idx]
@@ -106,6 +131,7 @@ func (d *Document) RemoveStatement(i int) error {
 	if _, err := d.statementNode(i); err != nil {
 		return err
 	}
+	d.detach()
 	return d.edit(func(style) {
 		v := d.stmts.val
 		if v.kind == kindObject {
@@ -141,6 +167,55 @@ func (d *Document) statementNode(i int) (*node, error) {
 		return v.elems[i].val, nil
 	}
 	return nil, fmt.Errorf("no statement %d: the document has %d", i, len(d.statements))
+}
+
+// detach copies the parts of the syntax tree an edit changes (the root,
+// the Statement member, its value and the statement elements), so that an
+// edit never changes a tree another document shares: Clone shares the whole
+// tree, and parsed documents are shared between plans.
+func (d *Document) detach() {
+	r := *d.root
+	r.members = make([]*member, len(d.root.members))
+	for i, m := range d.root.members {
+		if m == d.stmts {
+			c := *m
+			d.stmts = &c
+			m = &c
+		}
+		r.members[i] = m
+	}
+	d.root = &r
+	v := *d.stmts.val
+	if v.elems != nil {
+		v.elems = make([]*elem, len(d.stmts.val.elems))
+		for i, e := range d.stmts.val.elems {
+			c := *e
+			v.elems[i] = &c
+		}
+	}
+	d.stmts.val = &v
+}
+
+// ownStatement copies statement i's node and its members (after detach),
+// before an edit changes them.
+func (d *Document) ownStatement(i int) *node {
+	v := d.stmts.val
+	orig := v
+	if v.kind == kindArray {
+		orig = v.elems[i].val
+	}
+	n := *orig
+	n.members = make([]*member, len(orig.members))
+	for j, m := range orig.members {
+		c := *m
+		n.members[j] = &c
+	}
+	if v.kind == kindArray {
+		v.elems[i].val = &n
+	} else {
+		d.stmts.val = &n
+	}
+	return &n
 }
 
 // edit applies a change to the syntax tree, renders the document and parses
