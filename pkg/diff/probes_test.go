@@ -122,7 +122,7 @@ func TestProbesConditionKeysByOrigin(t *testing.T) {
 			identity: `{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}`},
 		{name: "an allow that holds now (aws:CurrentTime) needs no new statement", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read},
 			identity: `{"Sid":"Until2099","Effect":"Allow","Action":"s3:GetObject","Resource":` + objs + `,"Condition":{"DateLessThan":{"aws:CurrentTime":"2099-01-01T00:00:00Z"}}},{"Sid":"KMS","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`,
-			keyStmt: `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*"}`},
+			keyStmt:  `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*"}`},
 		{name: "an allow on the bucket's region and account needs no new statement", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read},
 			identity: `{"Sid":"Here","Effect":"Allow","Action":"s3:GetObject","Resource":` + objs + `,"Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1","aws:ResourceAccount":"111122223333"}}}`,
 			keyStmt:  `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*"}`},
