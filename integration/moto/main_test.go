@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +96,7 @@ func testMain(m *testing.M) int {
 	}
 	switch {
 	case errors.Is(motoErr, errNoMoto) && os.Getenv(requireEnv) != "":
-		fmt.Fprintf(os.Stderr, "moto: %s is set, but %s (%v)\n", requireEnv, enableHint, motoErr)
+		fmt.Fprintf(os.Stderr, "moto: %s is set, but the TestMoto tests cannot run: %v; install moto 5 with its server extras (pip install 'moto[server]')\n", requireEnv, motoErr)
 		return 1
 	case errors.Is(motoErr, errNoMoto):
 		skipReason = enableHint
@@ -253,7 +254,7 @@ func (s *motoServer) waitReady() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
-		req, _ := httpNewRequest(ctx, "GET", s.url+"/moto-api/")
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.url+"/moto-api/", nil)
 		resp, err := httpClient.Do(req)
 		if err == nil {
 			resp.Body.Close()

@@ -2,7 +2,6 @@ package moto
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,10 +19,6 @@ import (
 
 // httpClient talks to moto directly (seeding, read-back, readiness).
 var httpClient = &http.Client{}
-
-func httpNewRequest(ctx context.Context, method, u string) (*http.Request, error) {
-	return http.NewRequestWithContext(ctx, method, u, nil)
-}
 
 // recorder is one test's window on moto: a reverse proxy on 127.0.0.1 that
 // passes every request and answer through unchanged and counts the API
@@ -160,6 +155,14 @@ func s3Operation(req *http.Request) string {
 		return "ListObjects"
 	}
 	return req.Method + " " + sub
+}
+
+// bypassed is how many of the binary's KMS calls set
+// BypassPolicyLockoutSafetyCheck.
+func (r *recorder) bypassed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bypass
 }
 
 // take returns the counts since the last take and starts counting afresh.

@@ -139,8 +139,10 @@ type grant struct {
 	checkAs []string
 }
 
+// args is cmd, then the grant's flags.
 func (g grant) args(cmd ...string) []string {
-	return append(append(cmd, "--principal", g.principal, "--bucket", g.bucket), g.extra...)
+	out := append(slices.Clone(cmd), "--principal", g.principal, "--bucket", g.bucket)
+	return append(out, g.extra...)
 }
 
 var backupRe = regexp.MustCompile(`Backup: (\S+\.json)`)

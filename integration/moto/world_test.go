@@ -89,8 +89,8 @@ func newWorld(t *testing.T, st *state.State, readPrincipals []string) *world {
 		"GORACE=atexit_sleep_ms=0",
 	}
 	t.Cleanup(func() {
-		if w.rec.bypass != 0 {
-			t.Errorf("BypassPolicyLockoutSafetyCheck was set on %d KMS call(s) of the binary", w.rec.bypass)
+		if n := w.rec.bypassed(); n != 0 {
+			t.Errorf("BypassPolicyLockoutSafetyCheck was set on %d KMS call(s) of the binary", n)
 		}
 	})
 	return w
