@@ -1,0 +1,5 @@
+//go:build !race
+
+package moto
+
+const raceEnabled = false
