@@ -349,17 +349,6 @@ func withoutChanges(p *diff.Plan, prefixes ...string) *diff.Plan {
 	return &q
 }
 
-// sharedKeyRevokeDefect marks a defect moto showed on its first run, known
-// as the first bullet of issue 14: Jane's grant on a second bucket with the
-// same key finds KMS "already allowed" by her first grant's key policy
-// statement and writes none of its own; revoking the first grant removes
-// that statement and the second grant loses kms:Decrypt and
-// kms:GenerateDataKey, with exit 0. While it is set, TestMotoTwoBucketsOneKey
-// skips at that revoke (the first bucket's name sorts first), saying so,
-// and fails if the defect is gone: set it to false with the fix, and the
-// test judges that revoke in full as it judges the other one.
-const sharedKeyRevokeDefect = true
-
 // TestMotoTwoBucketsOneKey: two buckets of one account encrypted with the
 // same key, Jane granted on both; revoking her grant on either leaves her
 // access to the other whole and nothing of the revoked one's.
@@ -400,15 +389,6 @@ func (w *world) revokeOne(initial *state.State, gone, kept grant, pGone, pKept *
 	w.must(0, gone.args("revoke", "--yes")...)
 	revoked := w.readBack()
 	r := w.aws(kept.args("check")...)
-	if sharedKeyRevokeDefect && gone.bucket < kept.bucket {
-		if r.code == 2 {
-			t.Skip("known defect (issue 14, \"revoke or rollback of one grant breaks another\"): revoking Jane's grant on " + gone.bucket +
-				" removed the key policy statement her grant on " + kept.bucket + " relies on (its plan wrote no KMS statement of its own); " +
-				"set sharedKeyRevokeDefect to false once it is fixed")
-		}
-		t.Fatalf("sharedKeyRevokeDefect is set, but check on %s exits %d after the revoke on %s: if the defect is fixed, set it to false so that this test judges the revoke in full\n%s%s",
-			kept.bucket, r.code, gone.bucket, r.stdout, r.stderr)
-	}
 	if r.code != 0 {
 		t.Fatalf("check on %s after revoking %s: exit %d, want 0\n%s%s", kept.bucket, gone.bucket, r.code, r.stdout, r.stderr)
 	}

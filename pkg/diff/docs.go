@@ -119,7 +119,34 @@ func (p *planner) load() error {
 		}
 		p.now.boundary = &policy.Named{Name: name, Doc: d}
 	}
+	p.now = p.markOthers(p.now)
 	return nil
+}
+
+// markOthers returns the set with the statements of bucketgrant's other
+// grants marked to be left out of evaluation (owned.go). The documents are
+// shared, never edited: each Named is copied before it is marked.
+func (p *planner) markOthers(s docSet) docSet {
+	self := p.grantID()
+	mark := func(n *policy.Named, kind policy.Kind, principal string) *policy.Named {
+		if n == nil {
+			return nil
+		}
+		c := *n
+		markOthers(&c, kind, principal, self)
+		return &c
+	}
+	s.key = mark(s.key, policy.KindKeyPolicy, "")
+	s.bucket = mark(s.bucket, policy.KindBucketPolicy, "")
+	ids := make([]identityDoc, len(s.identity))
+	for i, d := range s.identity {
+		ids[i] = d
+		if d.own {
+			ids[i].named = *mark(&d.named, policy.KindIdentity, p.principalARN)
+		}
+	}
+	s.identity = ids
+	return s
 }
 
 func (p *planner) bucketRef() DocRef {

@@ -556,7 +556,7 @@ func (m *merge) docSet() docSet {
 			s.identity = append(s.identity, identityDoc{ref: t.ref, named: named, own: true})
 		}
 	}
-	return s
+	return m.p.markOthers(s)
 }
 
 func identityName(p *planner, ref DocRef) string {

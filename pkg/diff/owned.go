@@ -68,11 +68,19 @@ var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}
 // Owned reports whether statement s, in a document of the given kind, is
 // bucketgrant's statement for one purpose of grant g.
 func Owned(s policy.Statement, kind policy.Kind, g GrantID, purpose string) bool {
+	if g.Bucket == anyBucket {
+		// grantsNamedBy could not recover the bucket (a KMS statement
+		// without conditions): the Sid's form stands for it.
+		return purpose == purposeKMS && sidShape.MatchString(s.Sid) && ownedContent(s, kind, g, purpose)
+	}
 	if !slices.Contains(SidsOf(g, purpose), s.Sid) {
 		return false
 	}
 	return ownedContent(s, kind, g, purpose)
 }
+
+// anyBucket stands for "a bucket the statement does not show".
+const anyBucket = "\x00any"
 
 // OwnedPurpose reports which purpose of grant g statement s is
 // bucketgrant's statement for, if any.
@@ -182,4 +190,128 @@ func isConditionKey(c policy.Condition, operator, key string) bool {
 
 func isCondition(c policy.Condition, operator, key, value string) bool {
 	return isConditionKey(c, operator, key) && len(c.Values) == 1 && c.Values[0] == value
+}
+
+// Every grant stands on its own statements (docs/lifecycle.md): a grant is
+// planned as if the statements of bucketgrant's other grants were not
+// there, so revoking, rolling back or pruning one grant can never take
+// away what another relies on. Two grants of one principal on two buckets
+// that share a key each hold their own KMS statement.
+
+var sidShape = regexp.MustCompile(`^` + SidPrefix + `(Objects|List|Kms)[0-9a-f]{10}(v[2-9])?$`)
+
+// otherGrant reports whether s is bucketgrant's statement for a grant
+// other than self: a Sid of bucketgrant's form that is not one of self's,
+// on a statement whose content is what bucketgrant writes for the grant
+// that Sid names. docPrincipal is the principal an identity policy
+// belongs to ("" for resource policies). Denies are never left out.
+func otherGrant(s policy.Statement, kind policy.Kind, docPrincipal string, self GrantID) bool {
+	m := sidShape.FindStringSubmatch(s.Sid)
+	if m == nil || s.Effect != policy.Allow || ClaimsGrant(s, self) {
+		return false
+	}
+	purpose := m[1]
+	principal := docPrincipal
+	if kind != policy.KindIdentity {
+		if s.Principal == nil || len(s.Principal.AWS) != 1 {
+			return false
+		}
+		principal = s.Principal.AWS[0]
+	}
+	for _, g := range grantsNamedBy(s, purpose, principal) {
+		if Owned(s, kind, g, purpose) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantsNamedBy recovers the grants a statement of a purpose can belong
+// to from its content: the bucket and prefix of its resource, its prefix
+// condition, or its encryption-context condition. A KMS statement without
+// conditions names no bucket; its Sid then decides with every bucket and
+// prefix it could have been written for, which the statement cannot show,
+// so it is taken as another grant's when its shape is bucketgrant's.
+func grantsNamedBy(s policy.Statement, purpose, principal string) []GrantID {
+	part := partitionOf(principal)
+	s3pfx := "arn:" + part + ":s3:::"
+	var out []GrantID
+	split := func(arn string) (bucket, prefix string, ok bool) {
+		rest, found := strings.CutPrefix(arn, s3pfx)
+		if !found {
+			return "", "", false
+		}
+		bucket, prefix, _ = strings.Cut(rest, "/")
+		return bucket, prefix, true
+	}
+	switch purpose {
+	case purposeObjects:
+		if s.Resource != nil && len(s.Resource.Values) == 1 && strings.HasSuffix(s.Resource.Values[0], "*") {
+			if b, pfx, ok := split(strings.TrimSuffix(s.Resource.Values[0], "*")); ok {
+				out = append(out, GrantID{Principal: principal, Bucket: b, Prefix: pfx})
+			}
+		}
+	case purposeList:
+		if s.Resource != nil && len(s.Resource.Values) == 1 {
+			if b, _, ok := split(s.Resource.Values[0]); ok {
+				pfx := ""
+				for _, c := range s.Conditions {
+					if isConditionKey(c, "StringLike", "s3:prefix") && len(c.Values) == 1 {
+						pfx = strings.TrimSuffix(c.Values[0], "*")
+					}
+				}
+				out = append(out, GrantID{Principal: principal, Bucket: b, Prefix: pfx})
+			}
+		}
+	case purposeKMS:
+		for _, c := range s.Conditions {
+			if strings.EqualFold(c.Key, "kms:EncryptionContext:aws:s3:arn") && len(c.Values) == 1 {
+				if b, pfx, ok := split(strings.TrimSuffix(c.Values[0], "*")); ok {
+					out = append(out, GrantID{Principal: principal, Bucket: b, Prefix: pfx})
+				}
+			}
+		}
+		if len(s.Conditions) == 0 && kmsShape(s) {
+			// Owned checks the Sid against the grant; with no bucket to
+			// recover, accept the shape: the Sid's form and content are
+			// bucketgrant's and it is not this grant's.
+			return []GrantID{{Principal: principal, Bucket: anyBucket}}
+		}
+	}
+	return out
+}
+
+// kmsShape reports whether a statement without conditions has the shape of
+// bucketgrant's KMS statement: an Allow of KMS purpose actions on keys.
+func kmsShape(s policy.Statement) bool {
+	if s.NotPrincipal != nil || s.NotAction != nil || s.NotResource != nil || s.Action == nil || s.Resource == nil {
+		return false
+	}
+	for _, a := range s.Action.Values {
+		if !containsFold(purposeActions[purposeKMS], a) {
+			return false
+		}
+	}
+	for _, r := range s.Resource.Values {
+		if r != "*" && !keyARNPattern.MatchString(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// markOthers sets named.Ignore to leave out the other grants' statements.
+func markOthers(named *policy.Named, kind policy.Kind, docPrincipal string, self GrantID) {
+	if named == nil || named.Doc == nil {
+		return
+	}
+	named.Ignore = nil
+	for i, s := range named.Doc.Statements() {
+		if otherGrant(s, kind, docPrincipal, self) {
+			if named.Ignore == nil {
+				named.Ignore = make([]bool, len(named.Doc.Statements()))
+			}
+			named.Ignore[i] = true
+		}
+	}
 }

@@ -116,6 +116,9 @@ func (e *evaluator) scan(n *Named, src source) {
 		if s.Effect != Allow && s.Effect != Deny {
 			continue
 		}
+		if n.Ignore != nil && n.Ignore[i] {
+			continue
+		}
 		if !s.MatchesAction(e.req.Action) {
 			continue
 		}

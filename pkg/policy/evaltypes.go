@@ -25,6 +25,12 @@ const (
 type Named struct {
 	Name string
 	Doc  *Document
+	// Ignore, when set, marks statements (by index) that evaluation
+	// leaves out, as if the document did not hold them, while Refs keep
+	// the document's own indexes. Only Allow statements should be left
+	// out: a planner uses it to ask what access stands without another
+	// grant's statements.
+	Ignore []bool
 }
 
 // Policies are the documents that decide one request.
