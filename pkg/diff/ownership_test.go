@@ -173,6 +173,9 @@ func TestRekeyedBucket(t *testing.T) {
 	if !slices.Contains(s.Resource.Values, crossKey) || !slices.Contains(s.Resource.Values, newKey) {
 		t.Errorf("identity KMS statement names %v, want the old and the new key", s.Resource.Values)
 	}
+	if !slices.Contains(warningKinds(p), diff.WarnOldKey) {
+		t.Errorf("the plan does not say the old key stays granted: %v", warningKinds(p))
+	}
 	kc := change(t, p, diff.DocKeyPolicy)
 	if kc.Document.ARN != newKey {
 		t.Errorf("key policy change for %s, want the new key", kc.Document.ARN)

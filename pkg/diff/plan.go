@@ -204,6 +204,7 @@ const (
 	WarnPartialDeny     = "partial-deny"
 	WarnForeignSid      = "foreign-sid"
 	WarnSession         = "role-session"
+	WarnOldKey          = "old-key"
 )
 
 // Warning is something the operator should know that does not stop the
