@@ -53,7 +53,10 @@ type Options struct {
 	// the client down when AWS throttles it: for runs that make many calls
 	// in a row (sync). The knobs above apply to it too.
 	AdaptiveRetry bool
-	// Logf narrates (may be nil).
+	// Logf narrates (may be nil). It is set for --debug only: with it, the
+	// SDK's own log lines and one line per AWS call go to it too; without
+	// it, the SDK logs nothing (its warnings are for developers, not for
+	// the operator reading bucketgrant's report).
 	Logf func(format string, args ...any)
 }
 
@@ -184,6 +187,7 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 		cfg.Retryer = func() aws.Retryer { return retry.NewAdaptiveMode() }
 	}
 	retryAndTimeout(&cfg, opts)
+	debugLogging(&cfg, opts.Logf)
 	if role != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "bucketgrant"

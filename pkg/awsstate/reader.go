@@ -608,7 +608,8 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return err
 		})
 		if err != nil {
-			return p, Classify(err, "iam:GetRole", pr.arn, who)
+			// A session names its role: say which role was not found.
+			return p, Classify(err, "iam:GetRole", pr.roleARN(), who)
 		}
 		p.ARN, p.ID = aws.ToString(out.Role.Arn), aws.ToString(out.Role.RoleId)
 		if out.Role.PermissionsBoundary != nil {
@@ -867,4 +868,13 @@ func (ru *run) readManaged(ctx context.Context, arn string) (state.ManagedPolicy
 	}
 	mp.Document = state.NewDoc(doc)
 	return mp, nil
+}
+
+// roleARN is the ARN of the role a role or session ARN names; for a role
+// it is the ARN as given (with its path).
+func (p principalRef) roleARN() string {
+	if a, err := state.ParseARN(p.arn); err == nil && a.Service == "sts" {
+		return "arn:" + p.partition + ":iam::" + p.account + ":role/" + p.name
+	}
+	return p.arn
 }
