@@ -50,6 +50,16 @@ func flagsOf(c *command) flagInfo {
 // as the synopsis shows; the flag package stops at the first argument).
 // It returns the arguments with flags first.
 func scanCommandArgs(s *streams, c *command, tokens []string) (rest []string, help bool, err error) {
+	// --help wins over everything else on the line, as in git and gh: a
+	// person asking for help with a half-typed command gets the help.
+	for _, t := range tokens {
+		if t == "--" {
+			break
+		}
+		if t == "-h" || t == "--help" {
+			return nil, true, nil
+		}
+	}
 	fi := flagsOf(c)
 	seen := map[string]string{}
 	var flags, positional []string

@@ -64,16 +64,16 @@ func addCallLog(stack *middleware.Stack, logf func(format string, args ...any)) 
 		if res == "" {
 			res = "-"
 		}
-		logf("aws call %s %s attempt %d %s %s", op, res, ci.attempt, time.Since(t).Round(time.Millisecond), callResult(out, err))
+		logf("aws call %s %s attempt %d %s %s", op, res, ci.attempt, time.Since(t).Round(time.Millisecond), callResult(md, err))
 		return out, md, err
 	})
 	return stack.Finalize.Add(attempt, middleware.After)
 }
 
 // callResult is "ok (http 200)" or what went wrong, in a few words.
-func callResult(out middleware.FinalizeOutput, err error) string {
+func callResult(md middleware.Metadata, err error) string {
 	status := 0
-	if r, ok := out.Result.(*smithyhttp.Response); ok && r != nil {
+	if r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok && r != nil {
 		status = r.StatusCode
 	}
 	var re *smithyhttp.ResponseError

@@ -121,7 +121,7 @@ const (
 // clear message instead of a misleading "not found" or a blocked plan.
 func CheckPrincipalARN(arn string) error {
 	if len(arn) > maxARNLength {
-		return fmt.Errorf("%d characters; IAM ARNs are at most %d", len(arn), maxARNLength)
+		return fmt.Errorf("longer than IAM's limit of %d characters for an ARN", maxARNLength)
 	}
 	if strings.ContainsAny(arn, "*?") || strings.ContainsFunc(arn, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fmt.Errorf("give the ARN of one user or role, without wildcards or control characters")
