@@ -83,6 +83,7 @@ func ReadDetailed(ctx context.Context, opts Options, principalARN, bucket string
 
 // NewReader builds a Reader with SDK clients from opts.
 func NewReader(ctx context.Context, opts Options) (*Reader, error) {
+	opts.Logf = serialLogf(opts.Logf)
 	c, err := LoadClients(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -228,5 +229,20 @@ func retryAndTimeout(cfg *aws.Config, opts Options) {
 		cfg.HTTPClient = bc.WithTimeout(timeout)
 	} else if cfg.HTTPClient == nil {
 		cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(timeout)
+	}
+}
+
+// serialLogf makes logf safe to call from the parallel reads and the call
+// log at once: callers may pass a function that is not (one appending to a
+// slice).
+func serialLogf(logf func(format string, args ...any)) func(format string, args ...any) {
+	if logf == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logf(format, args...)
 	}
 }
