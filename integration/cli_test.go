@@ -89,7 +89,8 @@ func TestPlanFromSnapshotEqualsLivePlan(t *testing.T) {
 }
 
 // Write commands never write without a confirmation: no terminal and no
-// --yes stops before reading anything.
+// --yes reads and plans, shows the plan and stops before any write (exit
+// 1); with nothing to change it is a success (exit 0, "No changes.").
 func TestApplyWithoutConfirmation(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, exampleState(t, crossAccount, nil))
@@ -98,11 +99,16 @@ func TestApplyWithoutConfirmation(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "pass --yes") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
-	if n := total(w.srv.CallCounts()); n != 0 {
-		t.Errorf("%d AWS calls without confirmation", n)
+	if n := writes(w.srv.CallCounts()); len(n) != 0 {
+		t.Errorf("writes without confirmation: %v", n)
 	}
 	// plan --detailed-exitcode says changes are pending.
 	w.mustRun(2, append([]string{"plan", "--detailed-exitcode"}, grantArgs()...)...)
+	w.mustRun(0, append([]string{"apply", "--yes"}, grantArgs()...)...)
+	out, _ := w.mustRun(0, append([]string{"apply"}, grantArgs()...)...)
+	if !strings.Contains(out, "No changes.") {
+		t.Errorf("apply with nothing to change, without a terminal:\n%s", out)
+	}
 }
 
 // revoke says it removes access. Its plan is rendered with apply's header,

@@ -13,10 +13,8 @@ import (
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
-
-// Exit codes (design.md, "Command line").
+// Exit codes (docs/cli.md): one contract for every command, offline and
+// live.
 const (
 	exitOK          = 0
 	exitError       = 1
@@ -34,12 +32,18 @@ type exitCode struct {
 
 func (e *exitCode) Error() string { return e.msg }
 
-// usageError is a command line the tool cannot act on.
-type usageError struct{ msg string }
+// usageError is a command line the tool cannot act on. It is reported in
+// one or two lines on stderr, with the command's help to read, never the
+// help itself.
+type usageError struct {
+	msg  string
+	cmd  string // the command whose help to point at ("" for the current one)
+	root bool   // point at the tool's help, not the command's
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
 // streams are the command's standard streams, so tests run commands in
 // process.
@@ -48,85 +52,158 @@ type streams struct {
 	out, err io.Writer
 	// tty overrides the terminal check of standard input (tests).
 	tty *bool
+	// noColor is --no-color.
+	noColor bool
 }
 
-func newApp(s streams) *cli.App {
-	return &cli.App{
-		Name:    "bucketgrant",
-		Usage:   "grant an IAM principal download and upload on a KMS-encrypted S3 bucket, safely",
-		Version: version,
-		Description: "bucketgrant reads the KMS key policy, the principal's IAM policies and the bucket policy,\n" +
-			"works out exactly what is missing, shows the change as a plan, and after confirmation\n" +
-			"writes the merged documents back. Without AWS credentials at hand, --state FILE runs the\n" +
-			"whole job on a snapshot file.",
-		Reader:                 s.in,
-		Writer:                 s.out,
-		ErrWriter:              s.err,
-		HideHelpCommand:        true,
-		UseShortOptionHandling: true,
-		ExitErrHandler:         func(*cli.Context, error) {}, // run decides exit codes
-		Commands: []*cli.Command{
-			planCommand(s),
-			checkCommand(s),
-			snapshotCommand(s),
-			applyCommand(s),
-			revokeCommand(s),
-			rollbackCommand(s),
-			syncCommand(s),
-		},
-	}
+// command is one subcommand: the urfave command that parses its flags and
+// runs it, and what its help shows besides the flags.
+type command struct {
+	*cli.Command
+	synopsis []string
+	examples []usageExample
+	exits    []exitDoc
+	// required flags are marked in the help; the action checks them,
+	// because some have alternatives (--from-error, a plan file).
+	required []string
+	// args completes positional arguments: "files" or a fixed list.
+	args []string
 }
 
-// run runs the app and turns its outcome into an exit code.
-func run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
-	s := streams{in: in, out: out, err: errw}
-	app := newApp(s)
-	err := app.RunContext(ctx, flagsFirst(app, args))
-	return report(s, err)
+type usageExample struct{ comment, line string }
+
+type exitDoc struct {
+	code    int
+	meaning string
 }
 
-// flagsFirst moves a command's flags ahead of its arguments, so that
-// `apply PLAN.json --yes` works as the synopsis shows: urfave/cli stops
-// reading flags at the first argument. A flag's value stays with it; "--"
-// ends the flags.
-func flagsFirst(app *cli.App, args []string) []string {
-	if len(args) < 2 {
-		return args
+// commands returns every command, in the order help lists them.
+func commands(s *streams) []*command {
+	cmds := []*command{
+		planCommand(s), applyCommand(s), checkCommand(s), revokeCommand(s), rollbackCommand(s),
+		snapshotCommand(s), syncCommand(s),
+		helpCommand(), versionCommand(), completionCommand(),
 	}
-	cmd := app.Command(args[1])
-	if cmd == nil {
-		return args
-	}
-	takesValue := map[string]bool{}
-	for _, f := range cmd.Flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, name := range f.Names() {
-			takesValue[name] = !isBool
-		}
-	}
-	var flags, rest []string
-	tokens := args[2:]
-	for i := 0; i < len(tokens); i++ {
-		t := tokens[i]
-		switch {
-		case t == "--":
-			rest = append(rest, tokens[i:]...)
-			i = len(tokens)
-		case strings.HasPrefix(t, "-") && len(t) > 1:
-			flags = append(flags, t)
-			name := strings.TrimLeft(t, "-")
-			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(tokens) {
-				i++
-				flags = append(flags, tokens[i])
+	findCommand(cmds, "help").Action = func(c *cli.Context) error {
+		switch c.Args().Len() {
+		case 0:
+			return printRootHelp(s.out, cmds)
+		case 1:
+			t := findCommand(cmds, c.Args().First())
+			if t == nil {
+				return unknownCommand(c.Args().First(), cmds)
 			}
-		default:
-			rest = append(rest, t)
+			return printCommandHelp(s.out, t)
 		}
+		return usagef("help takes one command name")
 	}
-	return append(append(append([]string{}, args[:2]...), flags...), rest...)
+	findCommand(cmds, "version").Action = func(c *cli.Context) error {
+		if err := noArgs(c); err != nil {
+			return err
+		}
+		fmt.Fprintln(s.out, versionLine())
+		return nil
+	}
+	findCommand(cmds, "completion").Action = completionAction(s)
+	return cmds
 }
 
-func report(s streams, err error) int {
+func unknownCommand(name string, cmds []*command) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if sug := suggest(name, visibleCommandNames(cmds)); sug != "" {
+		msg += fmt.Sprintf("; did you mean %q?", sug)
+	}
+	return &usageError{msg: msg, root: true}
+}
+
+func findCommand(cmds []*command, name string) *command {
+	for _, c := range cmds {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// run runs one command line and turns its outcome into an exit code.
+func run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
+	s := &streams{in: in, out: out, err: errw}
+	return runStreams(ctx, s, args)
+}
+
+func runStreams(ctx context.Context, s *streams, args []string) int {
+	name, err := dispatch(ctx, s, args[1:])
+	return report(s, name, err)
+}
+
+// dispatch reads the global options and the command name, answers help,
+// version and completion itself, checks the command's flags for what the
+// flag package lets through (repeats), and runs the command. It returns the
+// command's name for the report.
+func dispatch(ctx context.Context, s *streams, args []string) (string, error) {
+	cmds := commands(s)
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		switch args[0] {
+		case "--no-color":
+			s.noColor = true
+		case "-h", "--help":
+			return "", printRootHelp(s.out, cmds)
+		case "-v", "--version":
+			fmt.Fprintln(s.out, versionLine())
+			return "", nil
+		default:
+			return "", unknownFlag(args[0], nil, globalFlagNames())
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		// Like gh and terraform: the bare command shows what there is.
+		return "", printRootHelp(s.out, cmds)
+	}
+	if args[0] == "__complete" {
+		complete(s.out, cmds, args[1:])
+		return "", nil
+	}
+	c := findCommand(cmds, args[0])
+	if c == nil {
+		return "", unknownCommand(args[0], cmds)
+	}
+	rest, help, err := scanCommandArgs(s, c, args[1:])
+	if err != nil {
+		return c.Name, err
+	}
+	if help {
+		return c.Name, printCommandHelp(s.out, c)
+	}
+	app := &cli.App{
+		Name:            "bucketgrant",
+		Reader:          s.in,
+		Writer:          s.out,
+		ErrWriter:       s.err,
+		HideHelp:        true,
+		HideHelpCommand: true,
+		HideVersion:     true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // report decides exit codes
+		Commands:        []*cli.Command{c.Command},
+	}
+	c.HideHelp = true
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c, err) }
+	err = app.RunContext(ctx, append([]string{"bucketgrant", c.Name}, rest...))
+	return c.Name, err
+}
+
+// noArgs refuses positional arguments a command does not take: a stray
+// word is most often a flag's value cut off by the shell, and ignoring it
+// would plan something else than what was asked.
+func noArgs(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q (%s takes no arguments; quote values that hold spaces)", c.Args().First(), c.Command.Name)
+	}
+	return nil
+}
+
+// report prints the outcome of a run and returns its exit code.
+func report(s *streams, cmd string, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -136,6 +213,15 @@ func report(s streams, err error) int {
 			fmt.Fprintln(s.err, ec.msg)
 		}
 		return ec.code
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		where := "bucketgrant"
+		if c := first(ue.cmd, cmd); c != "" && !ue.root {
+			where += " " + c
+		}
+		fmt.Fprintf(s.err, "%s: %s\nRun '%s --help' for usage.\n", where, ue.msg, where)
+		return exitError
 	}
 	var partial *apply.PartialError
 	if errors.As(err, &partial) {
@@ -148,16 +234,23 @@ func report(s streams, err error) int {
 		return exitError
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(s.err, "bucketgrant: interrupted; nothing more was written")
+		var ie *interruptError
+		if errors.As(err, &ie) {
+			fmt.Fprintf(s.err, "bucketgrant: %s\n", ie.msg)
+		} else {
+			fmt.Fprintln(s.err, "bucketgrant: interrupted; nothing was written")
+		}
 		return exitInterrupted
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(s.err, "bucketgrant: %s\nRun 'bucketgrant --help' for usage.\n", ue.msg)
-		return exitError
 	}
 	fmt.Fprintf(s.err, "bucketgrant: %s\n", describeError(err))
 	return exitError
 }
+
+// interruptError is an interrupt with a report of its own (what had been
+// written when it came).
+type interruptError struct{ msg string }
+
+func (e *interruptError) Error() string { return e.msg }
+func (e *interruptError) Unwrap() error { return context.Canceled }
 
 var debugEnabled = os.Getenv("BUCKETGRANT_DEBUG") != ""

@@ -4,53 +4,87 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
 
-func checkCommand(s streams) *cli.Command {
-	return &cli.Command{
-		Name:        "check",
-		Usage:       "show a principal's effective access to a bucket, with the statements that decide it",
-		Description: "Exit codes: 0 all requested access is allowed, 1 error, 2 some is missing, 3 blocked.",
-		Flags: append(append(selectionFlags(),
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
-		), awsFlags()...),
-		Action: func(c *cli.Context) error {
-			sel, err := readSelection(c, s)
-			if err != nil {
-				return err
-			}
-			o := planOptions{format: c.String("format")}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			p, err := makePlan(c.Context, sel)
-			if err != nil {
-				return withDebug(sel.debug, err)
-			}
-			if o.format == "json" {
-				if err := renderJSON(s.out, checkReport(p)); err != nil {
+func checkCommand(s *streams) *command {
+	return &command{
+		Command: &cli.Command{
+			Name:  "check",
+			Usage: "show a principal's effective access to a bucket, with the statements that decide it",
+			Description: "Evaluates every request the access levels need (S3 and, for a KMS-encrypted bucket, KMS) against\n" +
+				"today's documents, and shows per request whether it is allowed and which statements decide it.\n" +
+				"Nothing is written.",
+			Flags: append(append(selectionFlags(),
+				&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, or json (docs/schemas/check.schema.json)"},
+			), awsFlags()...),
+			Action: func(c *cli.Context) error {
+				if err := noArgs(c); err != nil {
 					return err
 				}
-			} else {
-				renderCheck(s.out, p, colorFor(s.out))
-			}
-			return checkExit(p)
+				sel, err := readSelection(c, s)
+				if err != nil {
+					return err
+				}
+				format := c.String("format")
+				if err := checkFormat(format, "text", "json"); err != nil {
+					return err
+				}
+				p, err := makePlan(c.Context, sel)
+				if err != nil {
+					return withDebug(sel.debug, err)
+				}
+				if format == "json" {
+					if err := writeJSON(s.out, checkReport(p)); err != nil {
+						return err
+					}
+				} else {
+					renderCheck(s.out, p, s.colorFor(s.out))
+				}
+				return checkExit(p)
+			},
+		},
+		synopsis: []string{"bucketgrant check --principal ARN --bucket NAME [--access LEVELS] [--prefix P] [--state FILE] [--format text|json]"},
+		required: []string{"principal", "bucket"},
+		examples: []usageExample{
+			{"Offline, on the bundled example snapshot", "bucketgrant check " + exampleOnDisk + " --principal " + exampleJane + " --bucket DOC-EXAMPLE-BUCKET"},
+			{"Live, as data", "bucketgrant check --principal " + exampleJane + " --bucket my-bucket --format json | jq '.requests[] | select(.before != \"Allowed\")'"},
+		},
+		exits: []exitDoc{
+			{exitOK, "every requested access is allowed"},
+			{exitError, "error: bad input, an AWS error, a principal, bucket or key that does not exist"},
+			{exitPending, "some access is missing (bucketgrant apply would add it)"},
+			{exitBlocked, "blocked: a blocker prevents the grant"},
+			{exitInterrupted, "interrupted"},
 		},
 	}
 }
 
-// checkResult is check's JSON output: the plan's subject and requests.
+// checkResult is check's JSON output (docs/schemas/check.schema.json).
 type checkResult struct {
-	Subject  diff.Subject   `json:"subject"`
-	Access   []diff.Level   `json:"access"`
-	Allowed  bool           `json:"allowed"`
-	Requests []diff.Request `json:"requests"`
-	Blockers []diff.Blocker `json:"blockers"`
-	Warnings []diff.Warning `json:"warnings"`
+	Format       string         `json:"format"`
+	ToolVersion  string         `json:"tool_version"`
+	Subject      diff.Subject   `json:"subject"`
+	Access       []diff.Level   `json:"access"`
+	Allowed      bool           `json:"allowed"`
+	Blocked      bool           `json:"blocked"`
+	Requests     []diff.Request `json:"requests"`
+	Blockers     []diff.Blocker `json:"blockers"`
+	Warnings     []diff.Warning `json:"warnings"`
+	NotEvaluated []string       `json:"not_evaluated"`
 }
 
 func checkReport(p *diff.Plan) checkResult {
-	return checkResult{Subject: p.Subject, Access: p.Grant.Access, Allowed: allAllowed(p), Requests: p.Requests, Blockers: p.Blockers, Warnings: p.Warnings}
+	return checkResult{Format: formatCheck, ToolVersion: versionString(), Subject: p.Subject, Access: p.Grant.Access,
+		Allowed: allAllowed(p), Blocked: p.Blocked(), Requests: nonNil(p.Requests), Blockers: nonNil(p.Blockers),
+		Warnings: nonNil(p.Warnings), NotEvaluated: nonNil(p.NotEvaluated)}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func allAllowed(p *diff.Plan) bool {
@@ -58,7 +92,7 @@ func allAllowed(p *diff.Plan) bool {
 		return false
 	}
 	for _, r := range p.Requests {
-		if r.Before != "Allowed" {
+		if r.Before != policy.Allowed {
 			return false
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,7 +25,7 @@ func awsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "resource-role-arn", Usage: "role to assume in the bucket's account"},
 		&cli.StringFlag{Name: "region", Usage: "region for IAM, STS and the first S3 call (the bucket's own region is found)", EnvVars: []string{"AWS_REGION"}},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to this compatible endpoint", EnvVars: []string{"AWS_ENDPOINT_URL"}},
-		&cli.BoolFlag{Name: "debug", Usage: "show AWS's own error messages and what is read"},
+		&cli.BoolFlag{Name: "debug", Usage: "log every AWS call (operation, resource, attempt, duration, result) and AWS's own error messages on stderr", EnvVars: []string{"BUCKETGRANT_DEBUG"}},
 		&cli.IntFlag{Name: "max-attempts", Usage: "tries of each AWS call, retries of throttling, 5xx, dropped connections and timeouts included", DefaultText: "the profile's max_attempts or AWS_MAX_ATTEMPTS, else 3"},
 		&cli.DurationFlag{Name: "retry-max-backoff", Usage: "longest wait between two tries of an AWS call", DefaultText: "20s"},
 		&cli.DurationFlag{Name: "timeout", Value: awsstate.DefaultTimeout, Usage: "time each try of an AWS call may take before it is abandoned (and retried)"},
@@ -33,8 +34,8 @@ func awsFlags() []cli.Flag {
 
 func selectionFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "principal", Usage: "IAM user or role ARN (an assumed-role session ARN resolves to its role)"},
-		&cli.StringFlag{Name: "bucket", Usage: "bucket name"},
+		&cli.StringFlag{Name: "principal", Usage: "the IAM user or role ARN to grant to (an assumed-role session ARN resolves to its role)"},
+		&cli.StringFlag{Name: "bucket", Usage: "the bucket's name"},
 		&cli.StringFlag{Name: "access", Usage: "access levels: read, write, list, versions, acl (default: read,write; across accounts all, acl only where ACLs are enabled)"},
 		&cli.StringFlag{Name: "prefix", Usage: "grant only objects whose keys start with this prefix"},
 		&cli.StringFlag{Name: "kms-via", Value: diff.ViaAuto, Usage: "where a same-account KMS grant goes: auto, key-policy or identity"},
@@ -53,12 +54,12 @@ type selection struct {
 	debug     bool
 }
 
-func readSelection(c *cli.Context, s streams) (*selection, error) {
+func readSelection(c *cli.Context, s *streams) (*selection, error) {
 	sel := &selection{statePath: c.String("state"), debug: c.Bool("debug") || debugEnabled}
 	sel.Principal, sel.Bucket, sel.Prefix = c.String("principal"), c.String("bucket"), c.String("prefix")
 	sel.KMSVia, sel.KMSThroughS3 = c.String("kms-via"), c.Bool("kms-through-s3")
 	sel.RemoveOrphanedPrincipals = c.Bool("remove-orphaned-principals")
-	sel.ToolVersion = version
+	sel.ToolVersion = versionString()
 	if text := c.String("from-error"); text != "" {
 		if err := fromError(sel, text, s); err != nil {
 			return nil, err
@@ -74,6 +75,9 @@ func readSelection(c *cli.Context, s streams) (*selection, error) {
 	if sel.Principal == "" || sel.Bucket == "" {
 		return nil, usagef("%s needs --principal ARN and --bucket NAME (or --from-error)", c.Command.Name)
 	}
+	if err := checkPrincipal(sel.Principal); err != nil {
+		return nil, err
+	}
 	if err := state.CheckBucketName(sel.Bucket); err != nil {
 		return nil, usagef("--bucket: %v", err)
 	}
@@ -81,7 +85,7 @@ func readSelection(c *cli.Context, s streams) (*selection, error) {
 	return sel, nil
 }
 
-func awsOptions(c *cli.Context, s streams, debug bool) awsstate.Options {
+func awsOptions(c *cli.Context, s *streams, debug bool) awsstate.Options {
 	o := awsstate.Options{
 		PrincipalProfile: first(c.String("principal-profile"), c.String("profile")),
 		ResourceProfile:  first(c.String("resource-profile"), c.String("profile")),
@@ -108,12 +112,31 @@ func first(vs ...string) string {
 	return ""
 }
 
-// loadState reads the state from the snapshot or from AWS.
-func loadState(ctx context.Context, sel *selection) (*state.State, error) {
+// loadState reads the state from the snapshot or from AWS, and refuses
+// what AWS would never hold before anything is planned. grant is set for
+// plan, check and apply, which need the principal and the key to exist
+// (revoke does not: it removes what is left of a deleted principal).
+func loadState(ctx context.Context, sel *selection, grant bool) (*state.State, error) {
 	if sel.statePath != "" {
-		return snapshot.Load(sel.statePath)
+		st, err := snapshot.Load(sel.statePath)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSizes(st, filepath.Base(sel.statePath)); err != nil {
+			return nil, err
+		}
+		// The partition first: a principal of another partition is "not
+		// found" too, but that would hide the real mistake.
+		if err := checkPartition(st, sel.Principal, sel.Bucket); err != nil {
+			return nil, err
+		}
+		return st, checkSnapshot(st, sel.statePath, sel.Principal, sel.Bucket, grant)
 	}
-	return awsstate.Read(ctx, sel.aws, sel.Principal, sel.Bucket)
+	st, err := awsstate.Read(ctx, sel.aws, sel.Principal, sel.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	return st, checkPartition(st, sel.Principal, sel.Bucket)
 }
 
 // describeError is an error's message for people, with the hint where one
@@ -152,12 +175,4 @@ func writeFile(path string, data []byte) error {
 		return err
 	}
 	return os.Chmod(path, 0o600) // WriteFile keeps an existing file's mode
-}
-
-// parseARNFlag checks a --principal value.
-func parseARNFlag(arn string) (string, error) {
-	if state.KindOf(arn) == "" {
-		return "", usagef("--principal %q: expected an IAM user or role ARN, such as arn:aws:iam::111122223333:user/Jane", arn)
-	}
-	return arn, nil
 }

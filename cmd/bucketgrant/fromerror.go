@@ -17,7 +17,7 @@ var deniedPattern = regexp.MustCompile(`User:\s*(arn:[^\s"']+)\s+is not authoriz
 
 // fromError fills the selection from a pasted access-denied message and
 // says what it understood.
-func fromError(sel *selection, text string, s streams) error {
+func fromError(sel *selection, text string, s *streams) error {
 	m := deniedPattern.FindStringSubmatch(strings.Join(strings.Fields(text), " "))
 	if m == nil {
 		return usagef("--from-error: no \"User: ARN is not authorized to perform: ACTION on resource: ARN\" in the text")

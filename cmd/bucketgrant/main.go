@@ -6,13 +6,26 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first SIGINT or SIGTERM cancels the run: a prompt stops at once,
+	// reads stop, a write in flight finishes or fails and nothing more is
+	// written, and the report says what was written (exit 130). A second
+	// one exits at once, as terraform does, for a run that seems stuck.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nbucketgrant: interrupted twice: exiting at once; a write already sent may still be carried out by AWS (run plan to see)")
+		os.Exit(exitInterrupted)
+	}()
+	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
-	"golang.org/x/term"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -17,16 +15,6 @@ import (
 
 // palette colours text on a terminal and is a no-op elsewhere.
 type palette struct{ on bool }
-
-// colorFor turns colour on only for a terminal and never with NO_COLOR
-// (no-color.org).
-func colorFor(w io.Writer) palette {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return palette{}
-	}
-	f, ok := w.(*os.File)
-	return palette{on: ok && term.IsTerminal(int(f.Fd()))}
-}
 
 func (p palette) wrap(code, s string) string {
 	if !p.on || s == "" {
@@ -41,7 +29,8 @@ func (p palette) yellow(s string) string { return p.wrap("33", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) cyan(s string) string   { return p.wrap("36", s) }
 
-// renderJSON writes the plan as its documented JSON (docs/plan-schema.md).
+// renderJSON writes a value as indented JSON, for files (a saved plan is
+// read by people too).
 func renderJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -79,8 +68,16 @@ func renderPlan(w io.Writer, p *diff.Plan, c palette) {
 	}
 	for _, ch := range p.Changes {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, c.bold(changeHeader(ch)))
+		fmt.Fprintln(w, c.bold(changeHeader(ch, p.Operation)))
 		fmt.Fprint(w, unifiedDiff(ch, c))
+		if p.Operation == diff.PlanRollback {
+			// A rollback restores whole documents: the diff above is the
+			// change, and the reason says from when.
+			for _, s := range ch.Statements {
+				fmt.Fprintf(w, "      why: %s\n", s.Reason)
+			}
+			continue
+		}
 		for _, s := range ch.Statements {
 			fmt.Fprintf(w, "  %s %s\n", statementVerb(s, c), statementLabel(s))
 			fmt.Fprintf(w, "      why: %s\n", s.Reason)
@@ -91,7 +88,7 @@ func renderPlan(w io.Writer, p *diff.Plan, c palette) {
 	fmt.Fprintln(w, c.bold(summary(p)))
 }
 
-func changeHeader(ch diff.Change) string {
+func changeHeader(ch diff.Change, operation string) string {
 	d := ch.Document
 	var name string
 	switch d.Kind {
@@ -105,6 +102,20 @@ func changeHeader(ch diff.Change) string {
 		name = "managed policy " + d.ARN
 	}
 	verb := "will be updated"
+	if operation == diff.PlanRollback {
+		switch ch.Action {
+		case diff.ActionCreate:
+			verb = "will be created again, with its content from the backup"
+			if ch.Attach {
+				verb += ", and attached to the principal again"
+			}
+		case diff.ActionDelete:
+			verb = "will be deleted (the apply created it)"
+		default:
+			verb = "will be restored to its content from the backup"
+		}
+		return fmt.Sprintf("# %s (account %s) %s", name, d.Account, verb)
+	}
 	switch ch.Action {
 	case diff.ActionCreate:
 		verb = "will be created"

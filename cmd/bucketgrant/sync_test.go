@@ -67,7 +67,7 @@ func TestSyncUsage(t *testing.T) {
 	}{
 		{"no file", []string{"sync", "--yes"}, "-f GRANTS.yaml"},
 		{"neither yes nor dry run", []string{"sync", "-f", g}, "either --yes"},
-		{"both", []string{"sync", "-f", g, "--yes", "--dry-run"}, "either --yes"},
+		{"both", []string{"sync", "-f", g, "--yes", "--dry-run"}, "--yes and --dry-run together"},
 		{"detailed without dry run", []string{"sync", "-f", g, "--yes", "--detailed-exitcode"}, "goes with --dry-run"},
 		{"bad shard", []string{"sync", "-f", g, "--dry-run", "--shard", "3/3"}, "K in 0..N-1"},
 		{"bad format", []string{"sync", "-f", g, "--dry-run", "--format", "yaml"}, "--format"},

@@ -53,7 +53,10 @@ type Options struct {
 	// the client down when AWS throttles it: for runs that make many calls
 	// in a row (sync). The knobs above apply to it too.
 	AdaptiveRetry bool
-	// Logf narrates (may be nil).
+	// Logf narrates (may be nil). It is set for --debug only: with it, the
+	// SDK's own log lines and one line per AWS call go to it too; without
+	// it, the SDK logs nothing (its warnings are for developers, not for
+	// the operator reading bucketgrant's report).
 	Logf func(format string, args ...any)
 }
 
@@ -80,6 +83,7 @@ func ReadDetailed(ctx context.Context, opts Options, principalARN, bucket string
 
 // NewReader builds a Reader with SDK clients from opts.
 func NewReader(ctx context.Context, opts Options) (*Reader, error) {
+	opts.Logf = serialLogf(opts.Logf)
 	c, err := LoadClients(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,7 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 		cfg.Retryer = func() aws.Retryer { return retry.NewAdaptiveMode() }
 	}
 	retryAndTimeout(&cfg, opts)
+	debugLogging(&cfg, opts.Logf)
 	if role != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "bucketgrant"
@@ -224,5 +229,20 @@ func retryAndTimeout(cfg *aws.Config, opts Options) {
 		cfg.HTTPClient = bc.WithTimeout(timeout)
 	} else if cfg.HTTPClient == nil {
 		cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(timeout)
+	}
+}
+
+// serialLogf makes logf safe to call from the parallel reads and the call
+// log at once: callers may pass a function that is not (one appending to a
+// slice).
+func serialLogf(logf func(format string, args ...any)) func(format string, args ...any) {
+	if logf == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logf(format, args...)
 	}
 }

@@ -32,6 +32,11 @@ const (
 	KindWrongAccount // credentials for another account than the principal's
 	KindNoCredentials
 	KindUnavailable // no usable answer on any attempt: timeouts, dropped connections, 5xx
+	// KindInvalidCredentials is credentials AWS does not accept: an unknown
+	// access key, a wrong secret, a malformed token. It is not access
+	// denied: no policy can fix it, and sts:GetCallerIdentity, which needs
+	// no permission at all, fails with it too.
+	KindInvalidCredentials
 )
 
 var kindNames = map[Kind]string{
@@ -39,6 +44,7 @@ var kindNames = map[Kind]string{
 	KindNoSuchEntity: "no such entity", KindKeyNotFound: "key not found", KindExpiredToken: "expired token",
 	KindWrongRegion: "wrong region", KindThrottled: "throttled", KindInvalidPrincipal: "invalid principal",
 	KindWrongAccount: "wrong account", KindNoCredentials: "no credentials", KindUnavailable: "unavailable",
+	KindInvalidCredentials: "invalid credentials",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -53,7 +59,11 @@ type Error struct {
 	Identity string // which credentials were used, e.g. profile "prod" (arn:aws:iam::1:user/me)
 	Region   string // for KindWrongRegion: the bucket's region, when known
 	Hint     string
-	Err      error
+	// Source is where a "does not exist" was found when it is not AWS: a
+	// snapshot file ("the snapshot seed.json"). The message keeps the same
+	// shape in both modes.
+	Source string
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -65,6 +75,10 @@ func (e *Error) Error() string {
 	if e.Identity != "" {
 		who = " for " + e.Identity
 	}
+	in := ""
+	if e.Source != "" {
+		in = " in " + e.Source
+	}
 	switch e.Kind {
 	case KindAccessDenied:
 		if isRead(e.Op) {
@@ -72,7 +86,7 @@ func (e *Error) Error() string {
 		}
 		return fmt.Sprintf("%s: access denied%s; bucketgrant cannot write the change without it", on, who)
 	case KindNoSuchBucket:
-		return fmt.Sprintf("%s: the bucket does not exist", on)
+		return fmt.Sprintf("%s: the bucket does not exist%s", on, in)
 	case KindNoSuchEntity:
 		what := "entity"
 		switch e.Op {
@@ -83,9 +97,9 @@ func (e *Error) Error() string {
 		case "iam:GetPolicy", "iam:GetPolicyVersion":
 			what = "managed policy"
 		}
-		return fmt.Sprintf("%s: no such %s", on, what)
+		return fmt.Sprintf("%s: no such %s%s", on, what, in)
 	case KindKeyNotFound:
-		return fmt.Sprintf("%s: no such kms key", on)
+		return fmt.Sprintf("%s: no such kms key%s", on, in)
 	case KindExpiredToken:
 		return fmt.Sprintf("%s: the credentials%s have expired", on, who)
 	case KindWrongRegion:
@@ -99,6 +113,8 @@ func (e *Error) Error() string {
 		return e.Op
 	case KindNoCredentials:
 		return fmt.Sprintf("%s: no aws credentials%s", on, who)
+	case KindInvalidCredentials:
+		return fmt.Sprintf("%s: aws rejected the credentials%s: %s", on, who, shortAPIError(e.Err))
 	case KindUnavailable:
 		return fmt.Sprintf("%s: %s", on, unavailable(e.Err))
 	}
@@ -162,9 +178,15 @@ func shortAPIError(err error) string {
 }
 
 var (
-	accessDeniedCodes = set("AccessDenied", "AccessDeniedException", "Forbidden", "AllAccessDisabled", "UnauthorizedOperation", "InvalidClientTokenId", "UnrecognizedClientException")
-	expiredCodes      = set("ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired")
-	redirectCodes     = set("PermanentRedirect", "MovedPermanently", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException")
+	accessDeniedCodes = set("AccessDenied", "AccessDeniedException", "Forbidden", "AllAccessDisabled", "UnauthorizedOperation")
+	// Credentials AWS does not accept, by service: STS and IAM answer
+	// InvalidClientTokenId, KMS UnrecognizedClientException, S3
+	// InvalidAccessKeyId; a wrong secret is SignatureDoesNotMatch (S3 and the
+	// query services) or InvalidSignatureException (KMS).
+	invalidCredentialCodes = set("InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+		"InvalidSignatureException", "IncompleteSignature", "MissingAuthenticationToken", "AuthFailure", "InvalidToken")
+	expiredCodes  = set("ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired")
+	redirectCodes = set("PermanentRedirect", "MovedPermanently", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException")
 )
 
 func set(ss ...string) map[string]bool {
@@ -228,6 +250,9 @@ func Classify(err error, op, resource, identity string) error {
 	case errors.As(err, &noKey) || code == "NotFoundException":
 		e.Kind = KindKeyNotFound
 		e.Hint = "the bucket's default encryption names a key that does not exist in that account and region; set the bucket's default encryption to an existing key's full arn"
+	case invalidCredentialCodes[code]:
+		e.Kind = KindInvalidCredentials
+		e.Hint = "check the keys or run aws sso login; " + credentialsWhere(identity)
 	case expiredCodes[code]:
 		e.Kind = KindExpiredToken
 		e.Hint = "refresh the credentials (for example aws sso login, or a new session token) and run again"
@@ -250,7 +275,7 @@ func Classify(err error, op, resource, identity string) error {
 		e.Hint = "wait a minute and run again; other tools may be using the same account's request rate"
 	case isNoCredentials(err):
 		e.Kind = KindNoCredentials
-		e.Hint = "configure credentials: --profile or AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+		e.Hint = "check the keys or run aws sso login; configure credentials with --profile or AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	case status >= 500 || errors.As(err, &sendErr) || errors.Is(err, context.DeadlineExceeded):
 		e.Kind = KindUnavailable
 		e.Hint = "aws or the network failed on every attempt; run again later (a re-run plans only what is still missing), or allow more with --max-attempts and --timeout"
@@ -302,6 +327,14 @@ func isThrottled(err error) bool {
 func isNoCredentials(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "failed to retrieve credentials") || strings.Contains(s, "no EC2 IMDS role found") || strings.Contains(s, "failed to refresh cached credentials")
+}
+
+// credentialsWhere says where the credentials came from, for the hint.
+func credentialsWhere(identity string) string {
+	if identity == "" || identity == "the default credentials" {
+		return "the credentials came from the SDK's default chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws, SSO, instance role)"
+	}
+	return "the credentials came from " + identity
 }
 
 func roleFlags(op string) string {

@@ -28,6 +28,7 @@ type Clients struct {
 // LoadClients loads the SDK configurations opts describes: a profile or the
 // default chain, then a role to assume (stscreds) where one is given.
 func LoadClients(ctx context.Context, opts Options) (*Clients, error) {
+	opts.Logf = serialLogf(opts.Logf)
 	pcfg, err := loadConfig(ctx, opts, opts.PrincipalProfile, opts.PrincipalRoleARN)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,9 @@ type run struct {
 	// keys caches key reads by the name the bucket used and the region, so
 	// buckets sharing a key read it once (ReadMany).
 	keys map[string]*keyEntry
+	// root is the whole run's context: an interrupt cancels it, and with
+	// it the shared reads that no single bucket's failure may cancel.
+	root context.Context
 }
 
 type keyEntry struct {
@@ -172,7 +175,7 @@ func (r *Reader) ReadDetailed(ctx context.Context, principalARN, bucket string) 
 	if bucket == "" {
 		return nil, &Error{Kind: KindOther, Op: "no bucket name given", Hint: "pass --bucket NAME"}
 	}
-	ru := &run{r: r, managed: map[string]*managedEntry{}}
+	ru := &run{r: r, managed: map[string]*managedEntry{}, root: ctx}
 	if err := ru.identities(ctx); err != nil {
 		return nil, err
 	}
@@ -535,7 +538,12 @@ func (ru *run) cachedKey(ctx context.Context, id, bucketRegion string) (*state.K
 	ru.mu.Unlock()
 	// The read is shared: one bucket's failure (which cancels that
 	// bucket's context) must not become every other bucket's error.
-	e.once.Do(func() { e.key, e.err = ru.key(context.WithoutCancel(ctx), id, bucketRegion) })
+	// An interrupt still stops it: it cancels the run's root context.
+	root := ru.root
+	if root == nil {
+		root = context.WithoutCancel(ctx)
+	}
+	e.once.Do(func() { e.key, e.err = ru.key(root, id, bucketRegion) })
 	return e.key, e.err
 }
 
@@ -608,7 +616,8 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return err
 		})
 		if err != nil {
-			return p, Classify(err, "iam:GetRole", pr.arn, who)
+			// A session names its role: say which role was not found.
+			return p, Classify(err, "iam:GetRole", pr.roleARN(), who)
 		}
 		p.ARN, p.ID = aws.ToString(out.Role.Arn), aws.ToString(out.Role.RoleId)
 		if out.Role.PermissionsBoundary != nil {
@@ -867,4 +876,13 @@ func (ru *run) readManaged(ctx context.Context, arn string) (state.ManagedPolicy
 	}
 	mp.Document = state.NewDoc(doc)
 	return mp, nil
+}
+
+// roleARN is the ARN of the role a role or session ARN names; for a role
+// it is the ARN as given (with its path).
+func (p principalRef) roleARN() string {
+	if a, err := state.ParseARN(p.arn); err == nil && a.Service == "sts" {
+		return "arn:" + p.partition + ":iam::" + p.account + ":role/" + p.name
+	}
+	return p.arn
 }
