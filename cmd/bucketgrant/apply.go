@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -465,6 +466,15 @@ func verifyGrant(ctx context.Context, w *writeRun, p *diff.Plan) (string, error)
 	}
 	if len(missing) > 0 || again.Blocked() {
 		return "", &exitCode{code: exitError, msg: "bucketgrant: the documents were written, but the access is still not allowed:\n  " + strings.Join(missing, "\n  ")}
+	}
+	var conds []string
+	for _, r := range again.Requests {
+		if r.Condition != "" && !slices.Contains(conds, r.Condition) {
+			conds = append(conds, r.Condition)
+		}
+	}
+	if len(conds) > 0 {
+		return fmt.Sprintf("%s can now %s %s, but only if %s (bucketgrant cannot read that).", p.Subject.PrincipalARN, diff.Describe(again.Grant.Access), p.Grant.Bucket, strings.Join(conds, "; ")), nil
 	}
 	return fmt.Sprintf("%s can now %s %s.", p.Subject.PrincipalARN, diff.Describe(again.Grant.Access), p.Grant.Bucket), nil
 }

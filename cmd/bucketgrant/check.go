@@ -53,7 +53,7 @@ func checkCommand(s *streams) *command {
 		exits: []exitDoc{
 			{exitOK, "every requested access is allowed"},
 			{exitError, "error: bad input, an AWS error, a principal, bucket or key that does not exist"},
-			{exitPending, "some access is missing (bucketgrant apply would add it)"},
+			{exitPending, "some access is missing (bucketgrant apply would add it), or allowed only if a condition bucketgrant cannot check holds"},
 			{exitBlocked, "blocked: a blocker prevents the grant"},
 			{exitInterrupted, "interrupted"},
 		},
@@ -92,7 +92,9 @@ func allAllowed(p *diff.Plan) bool {
 		return false
 	}
 	for _, r := range p.Requests {
-		if r.Before != policy.Allowed {
+		// "Allowed if aws:PrincipalTag/team = data" is not access
+		// bucketgrant can vouch for.
+		if r.Before != policy.Allowed || r.Condition != "" {
 			return false
 		}
 	}

@@ -264,14 +264,19 @@ func renderCheck(w io.Writer, p *diff.Plan, c palette) {
 	fmt.Fprintf(w, "Access of %s to %s:\n", p.Subject.PrincipalARN, p.Grant.Bucket)
 	for _, r := range p.Requests {
 		mark := c.green("allowed")
-		switch r.Before {
-		case policy.ExplicitlyDenied:
+		switch {
+		case r.Before == policy.ExplicitlyDenied:
 			mark = c.red("denied ")
-		case policy.ImplicitlyDenied:
+		case r.Before == policy.ImplicitlyDenied:
 			mark = c.yellow("missing")
+		case r.Condition != "":
+			mark = c.yellow("if     ")
 		}
 		fmt.Fprintf(w, "  %s  %-20s %-8s on %s\n", mark, r.Action, "("+string(r.Level)+")", r.Resource)
 		fmt.Fprintf(w, "           %s\n", r.Why)
+		if r.Condition != "" {
+			fmt.Fprintf(w, "           only if %s: bucketgrant cannot read that, so it cannot say the access works\n", r.Condition)
+		}
 		if len(r.Undecided) > 0 {
 			fmt.Fprintf(w, "           decided without %s: requests that carry them may be decided otherwise\n", strings.Join(r.Undecided, ", "))
 		}
