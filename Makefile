@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 60s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test oracle bench lint fuzz fuzz-short build example catalog
+.PHONY: test oracle bench lint fuzz fuzz-short build example catalog globset-long
 
 build:
 	$(GO) build -o bin/bucketgrant ./cmd/bucketgrant
@@ -31,6 +31,7 @@ catalog: oracle
 test: oracle
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'GlobSetProperty' ./pkg/policy
 	$(MAKE) --no-print-directory fuzz-short
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
 
@@ -41,6 +42,14 @@ lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# The resource-set property test at length: GLOBSET_SETS random pattern
+# sets (100,000 in `make test`) against brute force, with another seed.
+GLOBSET_SETS ?= 5000000
+GLOBSET_SEED ?= 2
+globset-long:
+	$(GO) test -count=1 -timeout 60m -run 'GlobSetProperty' -v ./pkg/policy \
+		-args -globset.sets=$(GLOBSET_SETS) -globset.seed=$(GLOBSET_SEED)
 
 # Every fuzz target, as package:Target:executions (go test -fuzz takes one
 # target of one package per run). Seed corpora: each package's

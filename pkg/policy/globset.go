@@ -1,0 +1,1033 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Sets of strings described by glob patterns.
+//
+// A grant covers a set of strings (every object key under a prefix, every
+// s3:prefix value starting with P), and each Resource, NotResource or
+// StringLike/ArnLike value covers a set too. Whether "every object of the
+// grant is allowed" is a question about sets; one probe key cannot answer
+// it. The functions here answer such questions exactly, with the matcher of
+// match.go (glob, globTokens) as the definition of what a pattern matches.
+//
+// # Semantics
+//
+// A string is a sequence of characters (Unicode code points). glob and
+// globTokens read a byte that is not valid UTF-8 as U+FFFD, one character,
+// so a string with invalid bytes matches exactly what the same string with
+// each such byte replaced by U+FFFD matches; every answer here holds for all
+// byte strings in that sense. A pattern is a sequence of tokens: a literal
+// character, any-one (?, exactly one character) or any-run (*, any number of
+// characters including none and including "/"). A pattern is exact or folded
+// (fold=true): a folded literal matches every character in its
+// unicode.SimpleFold orbit ("k", "K" and the Kelvin sign U+212A), as foldEq
+// does; an exact literal matches only itself. AWS compares S3 object keys,
+// ARN resource parts and StringLike/ArnLike values exactly; folding is for
+// the ARN's partition, service, region and account and for action names.
+// Both kinds may be mixed in one question.
+//
+// # Method, and why one witness per class is complete
+//
+// Each pattern is a nondeterministic automaton whose states are token
+// positions; reading a character moves position i to i+1 when token i is ?
+// or a literal matching the character, keeps i when token i is *, and the
+// state after a * also holds the position after it (the * matched nothing).
+// The product of the patterns' subset automata is explored breadth first
+// over a finite alphabet, one character per "atom":
+//
+//   - each character that is an exact literal of some pattern,
+//   - for each fold orbit holding a folded literal, one member of the orbit
+//     that is not an exact literal of any pattern (if there is one),
+//   - one fresh character that is in no pattern's literal sets.
+//
+// Completeness: whether a token accepts a character c depends only on which
+// literal sets contain c (? and * accept every character). Those sets are
+// the singletons {r} of exact literals and the orbits of folded literals;
+// two characters that lie in the same of these sets are interchangeable in
+// every pattern at once, because every step of every automaton (including
+// the universe's) takes the same transitions on both. The atoms above are
+// exactly the nonempty cells of the partition these sets generate: a
+// character in no set behaves like the fresh one; a character in an orbit
+// used by a folded literal but not itself an exact literal behaves like the
+// orbit's chosen member; an exact literal is its own cell (no other
+// character equals it, and its orbit membership is its own). Replacing each
+// character of any string by its cell's representative therefore keeps
+// every pattern's answer and the string's length in characters, so the
+// product states reachable over all of Unicode are exactly those reachable
+// over the atoms, and every match vector a string of the universe can have
+// is the acceptance vector of some reachable product state. Case folding is
+// covered because the orbit of a folded literal is enumerated in full (an
+// exact "k" in one pattern and a folded "k" in another leave "K" and U+212A
+// as a cell of their own, told apart from "k"); ? is covered because it
+// accepts every cell alike. The search visits every reachable product state
+// in which the universe is still alive, so no class is missed, and breadth
+// first order gives each class a shortest witness.
+//
+// Readability: the fresh character is "x" when no pattern mentions x (then
+// y, z, other letters, digits, "-", "_"); an orbit cell is shown by its
+// ASCII member when it has one; atoms are tried fresh character first,
+// then letters, digits, other printable ASCII, other printable characters,
+// and control characters last, so among the shortest witnesses the most
+// readable is returned.
+//
+// # Cost
+//
+// Before the product is built, patterns that cannot meet the universe
+// (their literal heads or tails disagree with the universe's) and patterns
+// that hold the whole universe (a literal prefix of the universe followed by
+// a final *, or the universe itself token by token) are settled without it,
+// and identical patterns are merged. Each remaining pattern's subset
+// automaton is built lazily and its transitions memoized; a product state is
+// the sorted list of (pattern, local state) pairs of the patterns still
+// alive, interned in an open-addressing table. The explicit limit bounds the
+// product states and, separately, the local states; exceeding either
+// returns an error wrapping ErrStateLimit, on which the caller must report
+// "cannot decide" rather than guess.
+
+// GlobAnyRun and GlobAnyOne are the wildcard tokens of a pattern given as
+// tokens (CompileTokens); every other token is a literal character. They
+// are the values policy-variable substitution produces for * and ? outside
+// variables, so text substituted from ${*}, ${?} or a variable stays
+// literal.
+const (
+	GlobAnyRun rune = tokStar
+	GlobAnyOne rune = tokQuest
+)
+
+// DefaultStateLimit is the state bound used when a caller passes a limit of
+// zero or less. Realistic policies need a few hundred states.
+const DefaultStateLimit = 1 << 14
+
+// ErrStateLimit is wrapped by every error that reports a question too large
+// to decide within the state limit.
+var ErrStateLimit = errors.New("too many automaton states to decide")
+
+// Pattern is a compiled glob: tokens with consecutive * merged, and whether
+// literals fold case. The zero Pattern matches only the empty string.
+type Pattern struct {
+	toks []rune
+	fold bool
+}
+
+// CompileGlob compiles a pattern written as text: * and ? are wildcards,
+// every other character is literal (no policy variables; see
+// CompileWithVariables). Invalid UTF-8 bytes are read as U+FFFD, as glob
+// reads them.
+func CompileGlob(pattern string, fold bool) Pattern {
+	toks := make([]rune, 0, len(pattern))
+	for i := 0; i < len(pattern); {
+		switch pattern[i] {
+		case '*':
+			toks = appendTok(toks, tokStar)
+			i++
+		case '?':
+			toks = append(toks, tokQuest)
+			i++
+		default:
+			r, w := utf8.DecodeRuneInString(pattern[i:])
+			toks = append(toks, r)
+			i += w
+		}
+	}
+	return newPattern(toks, fold)
+}
+
+// CompileTokens compiles a pattern given as tokens: GlobAnyRun, GlobAnyOne,
+// or a literal character. A token that is neither a wildcard nor a valid
+// Unicode scalar value (negative, a surrogate, above U+10FFFF) is refused:
+// no string can contain it, and accepting it would yield witnesses that
+// cannot be written.
+func CompileTokens(toks []rune, fold bool) (Pattern, error) {
+	out := make([]rune, 0, len(toks))
+	for i, t := range toks {
+		switch {
+		case t == tokStar:
+			out = appendTok(out, tokStar)
+		case t == tokQuest || utf8.ValidRune(t):
+			out = append(out, t)
+		default:
+			return Pattern{}, fmt.Errorf("glob token %d (%d) is neither a wildcard nor a character", i, t)
+		}
+	}
+	return newPattern(out, fold), nil
+}
+
+// CompileWithVariables compiles a Resource or StringLike value of a
+// document whose Version enables policy variables, substituting them from
+// ctx as the evaluator does: substituted text, and ${*}, ${?}, ${$}, is
+// literal. ok is false when a variable has no value and no default; the
+// evaluator then treats the value as matching nothing (and a NotResource
+// holding it as not applying), which the caller must mirror.
+func CompileWithVariables(pattern string, ctx map[string][]string, fold bool) (p Pattern, ok bool) {
+	if !strings.Contains(pattern, "${") {
+		return CompileGlob(pattern, fold), true
+	}
+	toks, ok := (&varSource{ctx: ctx}).resolve(pattern, true)
+	if !ok {
+		return Pattern{}, false
+	}
+	p, err := CompileTokens(toks, fold)
+	// resolve yields runes decoded from strings, which are always valid.
+	return p, err == nil
+}
+
+func appendTok(toks []rune, t rune) []rune {
+	if t == tokStar && len(toks) > 0 && toks[len(toks)-1] == tokStar {
+		return toks
+	}
+	return append(toks, t)
+}
+
+// newPattern drops the fold flag when no literal has another case: the
+// pattern then matches the same strings either way, and identical patterns
+// are merged more often.
+func newPattern(toks []rune, fold bool) Pattern {
+	if fold {
+		fold = false
+		for _, t := range toks {
+			if t >= 0 && unicode.SimpleFold(t) != t {
+				fold = true
+				break
+			}
+		}
+	}
+	return Pattern{toks: toks, fold: fold}
+}
+
+// Match reports whether s is in the pattern's set; it is globTokens.
+func (p Pattern) Match(s string) bool { return globTokens(p.toks, s, p.fold) }
+
+// Fold reports whether the pattern's literals fold case.
+func (p Pattern) Fold() bool { return p.fold }
+
+// Tokens returns a copy of the pattern's tokens (GlobAnyRun, GlobAnyOne or
+// literal characters).
+func (p Pattern) Tokens() []rune { return slices.Clone(p.toks) }
+
+// String writes the pattern in policy syntax: wildcards as * and ?, literal
+// *, ? and "${" as ${*}, ${?} and ${$}{ (valid where policy variables are,
+// Version 2012-10-17).
+func (p Pattern) String() string {
+	var b strings.Builder
+	for i, t := range p.toks {
+		switch {
+		case t == tokStar:
+			b.WriteByte('*')
+		case t == tokQuest:
+			b.WriteByte('?')
+		case t == '*':
+			b.WriteString("${*}")
+		case t == '?':
+			b.WriteString("${?}")
+		case t == '$' && i+1 < len(p.toks) && p.toks[i+1] == '{':
+			b.WriteString("${$}")
+		default:
+			b.WriteRune(t)
+		}
+	}
+	return b.String()
+}
+
+// Class is one cell of the partition Classes computes: Match[i] tells
+// whether patterns[i] matches every string of the class (and so matches
+// Witness); no pattern matches only part of a class.
+type Class struct {
+	Witness string
+	Match   []bool
+}
+
+// Classes partitions the strings of universe by which patterns match them
+// and returns one class per match vector that some string of the universe
+// has, each with a shortest witness in the universe. Every string of the
+// universe has the match vector of exactly one returned class. Classes come
+// in breadth-first order (shortest witness first). limit bounds the
+// automaton states (DefaultStateLimit when ≤ 0); beyond it the error wraps
+// ErrStateLimit.
+func Classes(universe Pattern, patterns []Pattern, limit int) ([]Class, error) {
+	s := newGlobSearch(universe, patterns, limit)
+	defer s.release()
+	if s.classIndex == nil {
+		s.classIndex = map[string]int32{}
+	}
+	var witnesses []int32
+	err := s.run(func(st int32) bool {
+		es := s.entries(st)
+		if !s.accepts(es[0]) {
+			return false
+		}
+		key := s.keybuf[:0]
+		for _, e := range es[1:] {
+			if s.accepts(e) {
+				key = append(key, byte(e>>32), byte(e>>40), byte(e>>48))
+			}
+		}
+		s.keybuf = key
+		if _, ok := s.classIndex[string(key)]; !ok {
+			s.classIndex[string(key)] = int32(len(witnesses))
+			witnesses = append(witnesses, st)
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Class, len(witnesses))
+	match := make([]bool, len(witnesses)*len(patterns))
+	acc := s.flags(len(s.dfas))
+	for i, st := range witnesses {
+		clear(acc)
+		for _, e := range s.entries(st) {
+			acc[e>>32] = s.accepts(e)
+		}
+		m := match[i*len(patterns) : (i+1)*len(patterns) : (i+1)*len(patterns)]
+		for j, r := range s.roles {
+			switch r {
+			case roleAlways:
+				m[j] = true
+			case roleNever:
+			default:
+				m[j] = acc[r]
+			}
+		}
+		out[i] = Class{Witness: s.witness(st), Match: m}
+	}
+	return out, nil
+}
+
+// Covers reports whether every string of universe matches some allow
+// pattern and no deny pattern: universe ⊆ (A1 ∪ A2 …) \ (D1 ∪ D2 …). When
+// it does not, counterexample is a shortest string of the universe that is
+// either matched by no allow pattern or matched by a deny pattern.
+func Covers(universe Pattern, allow, deny []Pattern, limit int) (ok bool, counterexample string, err error) {
+	s := newGlobSearch2(universe, allow, deny, limit)
+	defer s.release()
+	// A deny holding the whole universe makes every string of it a
+	// counterexample; the search below then returns the shortest.
+	allowAlways, denyAlways := false, false
+	kind := s.flags(2 * len(s.dfas)) // [2p]: p allows, [2p+1]: p denies
+	for j, r := range s.roles {
+		switch {
+		case r == roleAlways && j < len(allow):
+			allowAlways = true
+		case r == roleAlways:
+			denyAlways = true
+		case r > 0 && j < len(allow):
+			kind[2*r] = true
+		case r > 0:
+			kind[2*r+1] = true
+		}
+	}
+	found := int32(-1)
+	err = s.run(func(st int32) bool {
+		es := s.entries(st)
+		if !s.accepts(es[0]) {
+			return false
+		}
+		allowed, denied := allowAlways, denyAlways
+		for _, e := range es[1:] {
+			if s.accepts(e) {
+				p := e >> 32
+				allowed = allowed || kind[2*p]
+				denied = denied || kind[2*p+1]
+			}
+		}
+		if !allowed || denied {
+			found = st
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return false, "", err
+	}
+	if found >= 0 {
+		return false, s.witness(found), nil
+	}
+	return true, "", nil
+}
+
+// Subset reports whether every string of a matches b; when not,
+// counterexample is a shortest string of a that b does not match.
+func Subset(a, b Pattern, limit int) (ok bool, counterexample string, err error) {
+	return Covers(a, []Pattern{b}, nil, limit)
+}
+
+// Intersects reports whether some string matches both a and b, and gives a
+// shortest such string.
+func Intersects(a, b Pattern, limit int) (ok bool, witness string, err error) {
+	s := newGlobSearch(a, []Pattern{b}, limit)
+	defer s.release()
+	role := s.roles[0]
+	if role == roleNever {
+		return false, "", nil
+	}
+	found := int32(-1)
+	err = s.run(func(st int32) bool {
+		es := s.entries(st)
+		if !s.accepts(es[0]) {
+			return false
+		}
+		// b holding all of a makes a's shortest string the witness.
+		if role == roleAlways || (len(es) > 1 && s.accepts(es[1])) {
+			found = st
+			return true
+		}
+		return false
+	})
+	if err != nil || found < 0 {
+		return false, "", err
+	}
+	return true, s.witness(found), nil
+}
+
+// Roles of the caller's patterns: settled without the product, or the
+// index of the automaton in the product (1 and up; 0 is the universe).
+const (
+	roleNever  int32 = -1 // meets no string of the universe
+	roleAlways int32 = -2 // holds every string of the universe
+)
+
+// globSearch is one breadth-first exploration of the product automaton.
+// Searches are pooled: the planner asks many small questions per plan, and
+// reusing the slices and tables keeps each question free of allocations
+// beyond its answer.
+type globSearch struct {
+	limit    int
+	universe Pattern
+	dfas     []*globDFA // [0] is the universe
+	spare    []*globDFA // automata kept for reuse, dfas[i] == spare[i]
+	roles    []int32    // per caller pattern
+	atoms    []rune     // one representative character per atom, in search order
+	locals   int        // local states created, all automata together
+
+	// Product states: state i's entries are arena[starts[i]:starts[i+1]],
+	// each pattern<<32 | local state, sorted by pattern, universe first.
+	arena   []uint64
+	starts  []int32
+	parent  []int32
+	via     []int32
+	table   []int32 // open addressing: state index + 1, 0 empty
+	scratch []uint64
+	words   []uint64 // scratch for local transitions
+	keybuf  []byte
+	boolbuf []bool
+	seen    map[uint64]int32 // token hash → automaton, to merge identical patterns
+	lits    []litRune
+	// classIndex maps an acceptance vector to its class (Classes only).
+	classIndex map[string]int32
+}
+
+var searchPool = sync.Pool{New: func() any { return new(globSearch) }}
+
+func newGlobSearch(universe Pattern, patterns []Pattern, limit int) *globSearch {
+	return newGlobSearch2(universe, patterns, nil, limit)
+}
+
+// newGlobSearch2 prepares a search over the patterns of both lists, as if
+// they were one list (roles are indexed that way).
+func newGlobSearch2(universe Pattern, list1, list2 []Pattern, limit int) *globSearch {
+	if limit <= 0 {
+		limit = DefaultStateLimit
+	}
+	s := searchPool.Get().(*globSearch)
+	s.limit, s.universe, s.locals = limit, universe, 0
+	s.roles = slices.Grow(s.roles[:0], len(list1)+len(list2))[:len(list1)+len(list2)]
+	s.dfas = s.dfas[:0]
+	s.addDFA(universe)
+	if s.seen == nil {
+		s.seen = map[uint64]int32{}
+	}
+	for i := range s.roles {
+		p := &Pattern{}
+		if i < len(list1) {
+			p = &list1[i]
+		} else {
+			p = &list2[i-len(list1)]
+		}
+		switch {
+		case disjointQuick(universe, *p):
+			s.roles[i] = roleNever
+			continue
+		case containsQuick(*p, universe):
+			s.roles[i] = roleAlways
+			continue
+		}
+		h := hashTokens(p)
+		if r, ok := s.seen[h]; ok && s.dfas[r].fold == p.fold && slices.Equal(s.dfas[r].toks, p.toks) {
+			s.roles[i] = r
+			continue
+		}
+		r := int32(len(s.dfas))
+		s.seen[h] = r
+		s.roles[i] = r
+		s.addDFA(*p)
+	}
+	s.atoms = s.atomsOf(s.atoms[:0])
+	for _, d := range s.dfas {
+		d.prepare(len(s.atoms))
+	}
+	return s
+}
+
+// release returns the search to the pool, dropping references to the
+// caller's patterns.
+func (s *globSearch) release() {
+	for _, d := range s.dfas {
+		d.toks = nil
+	}
+	s.universe = Pattern{}
+	clear(s.seen)
+	clear(s.classIndex)
+	clear(s.table)
+	s.arena, s.starts, s.parent, s.via = s.arena[:0], s.starts[:0], s.parent[:0], s.via[:0]
+	if cap(s.arena) > 1<<16 {
+		// A search near the limit would otherwise pin its memory.
+		s.arena, s.table = nil, nil
+	}
+	searchPool.Put(s)
+}
+
+func (s *globSearch) flags(n int) []bool {
+	s.boolbuf = slices.Grow(s.boolbuf[:0], n)[:n]
+	clear(s.boolbuf)
+	return s.boolbuf
+}
+
+func hashTokens(p *Pattern) uint64 {
+	h := uint64(len(p.toks))
+	if p.fold {
+		h = ^h
+	}
+	for _, t := range p.toks {
+		h = (h ^ uint64(uint32(t))) * 0x9E3779B97F4A7C15
+		h ^= h >> 29
+	}
+	return h
+}
+
+func (s *globSearch) addDFA(p Pattern) {
+	i := len(s.dfas)
+	if i == len(s.spare) {
+		s.spare = append(s.spare, new(globDFA))
+	}
+	d := s.spare[i]
+	d.reset(p)
+	s.dfas = append(s.dfas, d)
+	s.locals += 2
+}
+
+// accepts reports whether the entry's local state accepts.
+func (s *globSearch) accepts(e uint64) bool {
+	return s.dfas[e>>32].accept[int32(uint32(e))]
+}
+
+func (s *globSearch) entries(st int32) []uint64 {
+	return s.arena[s.starts[st]:s.starts[st+1]]
+}
+
+// run explores the product breadth first, calling visit on each new state
+// (the empty string's state first) until visit returns true or no state is
+// left. States where the universe has died are not kept: no extension of
+// their strings is in the universe.
+func (s *globSearch) run(visit func(st int32) bool) error {
+	s.scratch = s.scratch[:0]
+	for p := range s.dfas {
+		s.scratch = append(s.scratch, uint64(p)<<32|1)
+	}
+	s.starts = append(s.starts[:0], 0)
+	st0, _, err := s.intern(-1, -1)
+	if err != nil {
+		return err
+	}
+	if visit(st0) {
+		return nil
+	}
+	for st := int32(0); int(st) < len(s.parent); st++ {
+	atoms:
+		for a := range s.atoms {
+			s.scratch = s.scratch[:0]
+			for _, e := range s.arena[s.starts[st]:s.starts[st+1]] {
+				p := int32(e >> 32)
+				n, err := s.step(s.dfas[p], int32(uint32(e)), a)
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					if p == 0 {
+						continue atoms
+					}
+					continue
+				}
+				s.scratch = append(s.scratch, uint64(p)<<32|uint64(n))
+			}
+			id, isNew, err := s.intern(st, int32(a))
+			if err != nil {
+				return err
+			}
+			if isNew && visit(id) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func hashEntries(es []uint64) uint64 {
+	h := uint64(len(es))
+	for _, e := range es {
+		h = (h ^ e) * 0x9E3779B97F4A7C15
+		h ^= h >> 31
+	}
+	return h
+}
+
+// intern finds or adds the product state held in s.scratch.
+func (s *globSearch) intern(parent, via int32) (int32, bool, error) {
+	if 2*(len(s.parent)+1) > len(s.table) {
+		s.grow()
+	}
+	mask := uint64(len(s.table) - 1)
+	for i := hashEntries(s.scratch) & mask; ; i = (i + 1) & mask {
+		v := s.table[i]
+		if v == 0 {
+			if len(s.parent) >= s.limit {
+				return 0, false, s.limitError("product")
+			}
+			id := int32(len(s.parent))
+			s.table[i] = id + 1
+			s.arena = append(s.arena, s.scratch...)
+			s.starts = append(s.starts, int32(len(s.arena)))
+			s.parent = append(s.parent, parent)
+			s.via = append(s.via, via)
+			return id, true, nil
+		}
+		if slices.Equal(s.entries(v-1), s.scratch) {
+			return v - 1, false, nil
+		}
+	}
+}
+
+func (s *globSearch) grow() {
+	n := 64
+	for n < 4*(len(s.parent)+1) {
+		n *= 2
+	}
+	if cap(s.table) >= n {
+		s.table = s.table[:n]
+		clear(s.table)
+	} else {
+		s.table = make([]int32, n)
+	}
+	mask := uint64(n - 1)
+	for id := range s.parent {
+		i := hashEntries(s.entries(int32(id))) & mask
+		for s.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.table[i] = int32(id) + 1
+	}
+}
+
+func (s *globSearch) limitError(what string) error {
+	return fmt.Errorf("%w: comparing %d patterns within %q needs more than %d %s states; narrow the patterns or raise the limit",
+		ErrStateLimit, len(s.roles), s.universe.String(), s.limit, what)
+}
+
+// witness spells the shortest string leading to state st.
+func (s *globSearch) witness(st int32) string {
+	n := 0
+	for x := st; s.parent[x] >= 0; x = s.parent[x] {
+		n += utf8.RuneLen(s.atoms[s.via[x]])
+	}
+	b := make([]byte, n)
+	for ; s.parent[st] >= 0; st = s.parent[st] {
+		r := s.atoms[s.via[st]]
+		n -= utf8.RuneLen(r)
+		utf8.EncodeRune(b[n:], r)
+	}
+	return string(b)
+}
+
+// globDFA is one pattern's subset automaton, built as the search asks for
+// transitions. State 0 is the empty set (the pattern can no longer match),
+// state 1 the start.
+type globDFA struct {
+	toks   []rune
+	fold   bool
+	words  int      // uint64 words per position set (positions 0..len(toks))
+	stars  []int32  // positions holding *
+	sets   []uint64 // state i's positions: sets[i*words:(i+1)*words]
+	accept []bool
+	natoms int
+	trans  []int32 // state*natoms+atom → next state, -1 not yet known
+	// index finds a state by its positions once there are too many states
+	// to scan.
+	index map[string]int32
+}
+
+// linearStates is how many states a pattern's automaton may have before
+// lookups go through a map instead of a scan; most patterns have a handful.
+const linearStates = 32
+
+func (d *globDFA) reset(p Pattern) {
+	d.toks, d.fold = p.toks, p.fold
+	d.words = (len(p.toks) + 64) / 64
+	d.stars, d.sets, d.accept, d.trans = d.stars[:0], d.sets[:0], d.accept[:0], d.trans[:0]
+	clear(d.index)
+	for i, t := range p.toks {
+		if t == tokStar {
+			d.stars = append(d.stars, int32(i))
+		}
+	}
+	d.sets = slices.Grow(d.sets, 2*d.words)[:2*d.words]
+	clear(d.sets)
+	d.accept = append(d.accept, false) // state 0: dead
+	start := d.sets[d.words:]
+	start[0] = 1
+	d.closure(start)
+	n := len(d.toks)
+	d.accept = append(d.accept, start[n>>6]&(1<<(n&63)) != 0) // state 1: start
+}
+
+func (d *globDFA) prepare(natoms int) {
+	d.natoms = natoms
+	d.trans = slices.Grow(d.trans[:0], 2*natoms)[:2*natoms]
+	for i := range d.trans {
+		d.trans[i] = -1
+	}
+	for i := range natoms {
+		d.trans[i] = 0 // the dead state stays dead
+	}
+}
+
+// closure adds the position after each active * (the * matching nothing).
+// Stars are never adjacent, so one ascending pass is enough.
+func (d *globDFA) closure(w []uint64) {
+	for _, i := range d.stars {
+		if w[i>>6]&(1<<(i&63)) != 0 {
+			j := i + 1
+			w[j>>6] |= 1 << (j & 63)
+		}
+	}
+}
+
+// find returns the state whose positions are w, or -1.
+func (d *globDFA) find(w []uint64, key []byte) int32 {
+	n := len(d.accept)
+	if n <= linearStates {
+		for i := 1; i < n; i++ {
+			if slices.Equal(d.sets[i*d.words:(i+1)*d.words], w) {
+				return int32(i)
+			}
+		}
+		return -1
+	}
+	if len(d.index) == 0 {
+		if d.index == nil {
+			d.index = map[string]int32{}
+		}
+		for i := 1; i < n; i++ {
+			d.index[string(wordBytes(key[:0], d.sets[i*d.words:(i+1)*d.words]))] = int32(i)
+		}
+	}
+	if id, ok := d.index[string(wordBytes(key[:0], w))]; ok {
+		return id
+	}
+	return -1
+}
+
+func (d *globDFA) add(w []uint64, key []byte) int32 {
+	id := int32(len(d.accept))
+	d.sets = append(d.sets, w...)
+	n := len(d.toks)
+	d.accept = append(d.accept, w[n>>6]&(1<<(n&63)) != 0)
+	for range d.natoms {
+		d.trans = append(d.trans, -1)
+	}
+	if len(d.index) > 0 {
+		d.index[string(wordBytes(key[:0], w))] = id
+	}
+	return id
+}
+
+func wordBytes(b []byte, w []uint64) []byte {
+	for _, x := range w {
+		b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24), byte(x>>32), byte(x>>40), byte(x>>48), byte(x>>56))
+	}
+	return b
+}
+
+// step returns the local state after reading atom a in state ls.
+func (s *globSearch) step(d *globDFA, ls int32, a int) (int32, error) {
+	if n := d.trans[int(ls)*d.natoms+a]; n >= 0 {
+		return n, nil
+	}
+	c := s.atoms[a]
+	s.words = slices.Grow(s.words[:0], d.words)[:d.words]
+	next := s.words
+	clear(next)
+	cur := d.sets[int(ls)*d.words : int(ls+1)*d.words]
+	n := len(d.toks)
+	for wi, word := range cur {
+		for word != 0 {
+			i := wi*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if i >= n {
+				continue
+			}
+			t := d.toks[i]
+			switch {
+			case t == tokStar:
+				next[i>>6] |= 1 << (i & 63)
+			case t == tokQuest || t == c || (d.fold && foldEq(t, c)):
+				j := i + 1
+				next[j>>6] |= 1 << (j & 63)
+			}
+		}
+	}
+	d.closure(next)
+	id := int32(0)
+	if !isZero(next) {
+		if id = d.find(next, s.keybuf); id < 0 {
+			if s.locals >= s.limit {
+				return 0, s.limitError("pattern")
+			}
+			s.locals++
+			id = d.add(next, s.keybuf)
+		}
+	}
+	d.trans[int(ls)*d.natoms+a] = id
+	return id, nil
+}
+
+func isZero(w []uint64) bool {
+	for _, x := range w {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// litRune is a character some pattern names: exactly (a literal of an
+// exact pattern), or through its fold orbit (orbit is the orbit's least
+// member).
+type litRune struct {
+	r     rune
+	orbit rune
+	exact bool
+}
+
+// atomsOf appends one representative character per atom (see the package
+// comment on completeness) to out, in search order.
+func (s *globSearch) atomsOf(out []rune) []rune {
+	lits := s.lits[:0]
+	for _, d := range s.dfas {
+		for _, t := range d.toks {
+			if t < 0 {
+				continue
+			}
+			if !d.fold {
+				lits = append(lits, litRune{r: t, exact: true})
+				continue
+			}
+			o := orbitMin(t)
+			for r := t; ; {
+				lits = append(lits, litRune{r: r, orbit: o})
+				if r = unicode.SimpleFold(r); r == t {
+					break
+				}
+			}
+		}
+	}
+	// Sort by character, exact first, and keep one entry per character.
+	slices.SortFunc(lits, func(a, b litRune) int {
+		if a.r != b.r {
+			return int(a.r - b.r)
+		}
+		if a.exact != b.exact {
+			if a.exact {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	lits = slices.CompactFunc(lits, func(a, b litRune) bool { return a.r == b.r })
+	s.lits = lits
+	used := func(r rune) bool {
+		_, found := slices.BinarySearchFunc(lits, r, func(l litRune, r rune) int { return int(l.r - r) })
+		return found
+	}
+	out = append(out, freshRune(used))
+	first := len(out)
+	for _, l := range lits {
+		if l.exact {
+			out = append(out, l.r)
+		}
+	}
+	// One member per orbit among the members that are no exact literal:
+	// the most readable one.
+	orbits := len(out)
+	for _, l := range lits {
+		if l.exact {
+			continue
+		}
+		if i := slices.IndexFunc(out[orbits:], func(r rune) bool { return orbitMin(r) == l.orbit }); i >= 0 {
+			if lessReadable(l.r, out[orbits+i]) {
+				out[orbits+i] = l.r
+			}
+			continue
+		}
+		out = append(out, l.r)
+	}
+	slices.SortFunc(out[first:], func(a, b rune) int {
+		if lessReadable(a, b) {
+			return -1
+		}
+		if lessReadable(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func orbitMin(r rune) rune {
+	m := r
+	for x := unicode.SimpleFold(r); x != r; x = unicode.SimpleFold(x) {
+		m = min(m, x)
+	}
+	return m
+}
+
+// readability ranks characters for witnesses: letters, digits, other
+// printable ASCII, other printable characters, then everything else.
+func readability(r rune) int {
+	switch {
+	case 'a' <= r && r <= 'z':
+		return 0
+	case '0' <= r && r <= '9':
+		return 1
+	case 'A' <= r && r <= 'Z':
+		return 2
+	case r > ' ' && r < 0x7f:
+		return 3
+	case r == ' ':
+		return 4
+	case unicode.IsPrint(r):
+		return 5
+	}
+	return 6
+}
+
+func lessReadable(a, b rune) bool {
+	ra, rb := readability(a), readability(b)
+	if ra != rb {
+		return ra < rb
+	}
+	return a < b
+}
+
+// freshRune picks a readable character that no pattern mentions.
+func freshRune(used func(rune) bool) rune {
+	for _, r := range "xyzwvuqjkabcdefghilmnoprstXYZWVUQJKABCDEFGHILMNOPRST0123456789-_" {
+		if !used(r) {
+			return r
+		}
+	}
+	for r := rune(0xC0); r <= unicode.MaxRune; r++ {
+		if unicode.IsPrint(r) && !used(r) {
+			return r
+		}
+	}
+	panic("unreachable: patterns mention every printable character")
+}
+
+// tokIntersects reports whether literal-or-? tokens a (of a pattern with
+// fold af) and b can accept a common character.
+func tokIntersects(a rune, af bool, b rune, bf bool) bool {
+	if a == tokQuest || b == tokQuest || a == b {
+		return true
+	}
+	return (af || bf) && foldEq(a, b)
+}
+
+// tokSubset reports whether every character token u accepts, token p
+// accepts too (neither is *).
+func tokSubset(u rune, uf bool, p rune, pf bool) bool {
+	switch {
+	case p == tokQuest:
+		return true
+	case u == tokQuest:
+		return false
+	case pf:
+		return foldEq(u, p)
+	}
+	return u == p && (!uf || unicode.SimpleFold(u) == u)
+}
+
+// disjointQuick reports true only when p and u share no string, judging
+// from the tokens before the first * and after the last *: there the
+// strings' characters are aligned with the tokens.
+func disjointQuick(u, p Pattern) bool {
+	ut, pt := u.toks, p.toks
+	i := 0
+	for ; i < len(ut) && i < len(pt) && ut[i] != tokStar && pt[i] != tokStar; i++ {
+		if !tokIntersects(ut[i], u.fold, pt[i], p.fold) {
+			return true
+		}
+	}
+	switch {
+	case i == len(ut) && i == len(pt):
+		return false
+	case i == len(ut):
+		// u's strings end here; p needs more than stars.
+		return slices.ContainsFunc(pt[i:], func(t rune) bool { return t != tokStar })
+	case i == len(pt):
+		return slices.ContainsFunc(ut[i:], func(t rune) bool { return t != tokStar })
+	}
+	for j := 1; j <= len(ut) && j <= len(pt); j++ {
+		a, b := ut[len(ut)-j], pt[len(pt)-j]
+		if a == tokStar || b == tokStar {
+			return false
+		}
+		if !tokIntersects(a, u.fold, b, p.fold) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsQuick reports true only when p matches every string of u: token
+// by token, each u token is within the p token, and a final * of p absorbs
+// whatever remains of u.
+func containsQuick(p, u Pattern) bool {
+	pt, ut := p.toks, u.toks
+	for i := 0; ; i++ {
+		switch {
+		case i == len(pt):
+			return i == len(ut)
+		case pt[i] == tokStar && i == len(pt)-1:
+			return true
+		case i == len(ut):
+			return false
+		case pt[i] == tokStar || ut[i] == tokStar:
+			if pt[i] != ut[i] {
+				return false
+			}
+		case !tokSubset(ut[i], u.fold, pt[i], p.fold):
+			return false
+		}
+	}
+}
