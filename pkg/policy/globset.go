@@ -239,8 +239,9 @@ func (p Pattern) String() string {
 }
 
 // Class is one cell of the partition Classes computes: Match[i] tells
-// whether patterns[i] matches every string of the class (and so matches
-// Witness); no pattern matches only part of a class.
+// whether patterns[i] (for GroupClasses: some pattern of groups[i])
+// matches every string of the class, and so Witness; no pattern matches
+// only part of a class.
 type Class struct {
 	Witness string
 	Match   []bool
@@ -253,23 +254,37 @@ type Class struct {
 // in breadth-first order (shortest witness first). limit bounds the
 // automaton states (DefaultStateLimit when ≤ 0); beyond it the error wraps
 // ErrStateLimit.
+//
+// The number of classes can grow with the product of independent patterns
+// (every prefix pattern combined with every suffix pattern); ask about the
+// statements that can apply to the request, grouped with GroupClasses,
+// rather than about every pattern of a document.
 func Classes(universe Pattern, patterns []Pattern, limit int) ([]Class, error) {
-	s := newGlobSearch(universe, patterns, limit)
+	groups := make([][]Pattern, len(patterns))
+	for i := range patterns {
+		groups[i] = patterns[i : i+1 : i+1]
+	}
+	return GroupClasses(universe, groups, limit)
+}
+
+// GroupClasses is Classes over unions: Match[i] of a class tells whether
+// some pattern of groups[i] matches its strings (a statement's Resource
+// list is one group; a NotResource list is one group, negated by the
+// caller). An empty group matches nothing.
+func GroupClasses(universe Pattern, groups [][]Pattern, limit int) ([]Class, error) {
+	s := newGlobSearch(universe, groups, limit)
 	defer s.release()
 	if s.classIndex == nil {
 		s.classIndex = map[string]int32{}
 	}
 	var witnesses []int32
 	err := s.run(func(st int32) bool {
-		es := s.entries(st)
-		if !s.accepts(es[0]) {
+		if !s.universeAccepts(st) {
 			return false
 		}
 		key := s.keybuf[:0]
-		for _, e := range es[1:] {
-			if s.accepts(e) {
-				key = append(key, byte(e>>32), byte(e>>40), byte(e>>48))
-			}
+		for _, g := range s.trueGroups(st) {
+			key = append(key, byte(g), byte(g>>8), byte(g>>16), byte(g>>24))
 		}
 		s.keybuf = key
 		if _, ok := s.classIndex[string(key)]; !ok {
@@ -282,22 +297,12 @@ func Classes(universe Pattern, patterns []Pattern, limit int) ([]Class, error) {
 		return nil, err
 	}
 	out := make([]Class, len(witnesses))
-	match := make([]bool, len(witnesses)*len(patterns))
-	acc := s.flags(len(s.dfas))
+	match := make([]bool, len(witnesses)*len(groups))
 	for i, st := range witnesses {
-		clear(acc)
-		for _, e := range s.entries(st) {
-			acc[e>>32] = s.accepts(e)
-		}
-		m := match[i*len(patterns) : (i+1)*len(patterns) : (i+1)*len(patterns)]
-		for j, r := range s.roles {
-			switch r {
-			case roleAlways:
-				m[j] = true
-			case roleNever:
-			default:
-				m[j] = acc[r]
-			}
+		m := match[i*len(groups) : (i+1)*len(groups) : (i+1)*len(groups)]
+		copy(m, s.always)
+		for _, g := range s.trueGroups(st) {
+			m[g] = true
 		}
 		out[i] = Class{Witness: s.witness(st), Match: m}
 	}
@@ -309,37 +314,18 @@ func Classes(universe Pattern, patterns []Pattern, limit int) ([]Class, error) {
 // it does not, counterexample is a shortest string of the universe that is
 // either matched by no allow pattern or matched by a deny pattern.
 func Covers(universe Pattern, allow, deny []Pattern, limit int) (ok bool, counterexample string, err error) {
-	s := newGlobSearch2(universe, allow, deny, limit)
+	groups := [2][]Pattern{allow, deny}
+	s := newGlobSearch(universe, groups[:], limit)
 	defer s.release()
-	// A deny holding the whole universe makes every string of it a
-	// counterexample; the search below then returns the shortest.
-	allowAlways, denyAlways := false, false
-	kind := s.flags(2 * len(s.dfas)) // [2p]: p allows, [2p+1]: p denies
-	for j, r := range s.roles {
-		switch {
-		case r == roleAlways && j < len(allow):
-			allowAlways = true
-		case r == roleAlways:
-			denyAlways = true
-		case r > 0 && j < len(allow):
-			kind[2*r] = true
-		case r > 0:
-			kind[2*r+1] = true
-		}
-	}
 	found := int32(-1)
 	err = s.run(func(st int32) bool {
-		es := s.entries(st)
-		if !s.accepts(es[0]) {
+		if !s.universeAccepts(st) {
 			return false
 		}
-		allowed, denied := allowAlways, denyAlways
-		for _, e := range es[1:] {
-			if s.accepts(e) {
-				p := e >> 32
-				allowed = allowed || kind[2*p]
-				denied = denied || kind[2*p+1]
-			}
+		allowed, denied := s.always[0], s.always[1]
+		for _, g := range s.trueGroups(st) {
+			allowed = allowed || g == 0
+			denied = denied || g == 1
 		}
 		if !allowed || denied {
 			found = st
@@ -365,20 +351,15 @@ func Subset(a, b Pattern, limit int) (ok bool, counterexample string, err error)
 // Intersects reports whether some string matches both a and b, and gives a
 // shortest such string.
 func Intersects(a, b Pattern, limit int) (ok bool, witness string, err error) {
-	s := newGlobSearch(a, []Pattern{b}, limit)
+	groups := [1][]Pattern{{b}}
+	s := newGlobSearch(a, groups[:], limit)
 	defer s.release()
-	role := s.roles[0]
-	if role == roleNever {
-		return false, "", nil
+	if !s.always[0] && len(s.dfas) == 1 {
+		return false, "", nil // b cannot meet a
 	}
 	found := int32(-1)
 	err = s.run(func(st int32) bool {
-		es := s.entries(st)
-		if !s.accepts(es[0]) {
-			return false
-		}
-		// b holding all of a makes a's shortest string the witness.
-		if role == roleAlways || (len(es) > 1 && s.accepts(es[1])) {
+		if s.universeAccepts(st) && (s.always[0] || len(s.trueGroups(st)) > 0) {
 			found = st
 			return true
 		}
@@ -390,92 +371,148 @@ func Intersects(a, b Pattern, limit int) (ok bool, witness string, err error) {
 	return true, s.witness(found), nil
 }
 
-// Roles of the caller's patterns: settled without the product, or the
-// index of the automaton in the product (1 and up; 0 is the universe).
-const (
-	roleNever  int32 = -1 // meets no string of the universe
-	roleAlways int32 = -2 // holds every string of the universe
-)
-
 // globSearch is one breadth-first exploration of the product automaton.
 // Searches are pooled: the planner asks many small questions per plan, and
 // reusing the slices and tables keeps each question free of allocations
 // beyond its answer.
+//
+// A product state holds the universe's local state, the local state of
+// each pattern still undecided, and the groups already decided true: once
+// a pattern has read its way onto its final * (a "sticky" state) it
+// matches every extension, so its groups are true for good and neither it
+// nor the other patterns of those groups need to be followed further.
+// This keeps the product small when many prefix patterns are involved.
 type globSearch struct {
 	limit    int
 	universe Pattern
 	dfas     []*globDFA // [0] is the universe
 	spare    []*globDFA // automata kept for reuse, dfas[i] == spare[i]
-	roles    []int32    // per caller pattern
 	atoms    []rune     // one representative character per atom, in search order
 	locals   int        // local states created, all automata together
+	npats    int        // the caller's patterns, all groups together
 
-	// Product states: state i's entries are arena[starts[i]:starts[i+1]],
-	// each pattern<<32 | local state, sorted by pattern, universe first.
+	// Groups: always[g] when a pattern of g holds the whole universe (g is
+	// then left out of the product); product pattern p belongs to the
+	// groups groupOf[gstart[p]:gstart[p+1]].
+	ngroups int
+	always  []bool
+	groupOf []int32
+	gstart  []int32
+	pairs   []uint64
+
+	// Product states: state i's entries are arena[starts[i]:starts[i+1]]:
+	// first pattern<<32 | local state for the live patterns, sorted by
+	// pattern, universe (0) first; then (len(dfas)+g)<<32 for each sticky
+	// group g, ascending.
 	arena   []uint64
 	starts  []int32
 	parent  []int32
 	via     []int32
 	table   []int32 // open addressing: state index + 1, 0 empty
 	scratch []uint64
+	sticky  []uint64 // scratch bitset of sticky groups
 	words   []uint64 // scratch for local transitions
 	keybuf  []byte
-	boolbuf []bool
+	head    []rune   // the universe's literal head, read before the search
+	groups  []int32  // scratch for trueGroups
+	cand    []int32  // scratch for relevantAtoms
+	mark    []uint32 // relevantAtoms: atom seen in this state when == stamp
+	stamp   uint32
 	seen    map[uint64]int32 // token hash → automaton, to merge identical patterns
-	lits    []litRune
+	lits    []litRune        // the characters patterns name, ascending
+	other   []litRune        // scratch for atomsOf
+	// asciiAtom[r] is the atom of ASCII character r, or -1 when no pattern
+	// names it.
+	asciiAtom [128]int32
 	// classIndex maps an acceptance vector to its class (Classes only).
 	classIndex map[string]int32
 }
 
 var searchPool = sync.Pool{New: func() any { return new(globSearch) }}
 
-func newGlobSearch(universe Pattern, patterns []Pattern, limit int) *globSearch {
-	return newGlobSearch2(universe, patterns, nil, limit)
-}
-
-// newGlobSearch2 prepares a search over the patterns of both lists, as if
-// they were one list (roles are indexed that way).
-func newGlobSearch2(universe Pattern, list1, list2 []Pattern, limit int) *globSearch {
+func newGlobSearch(universe Pattern, groups [][]Pattern, limit int) *globSearch {
 	if limit <= 0 {
 		limit = DefaultStateLimit
 	}
 	s := searchPool.Get().(*globSearch)
-	s.limit, s.universe, s.locals = limit, universe, 0
-	s.roles = slices.Grow(s.roles[:0], len(list1)+len(list2))[:len(list1)+len(list2)]
+	s.limit, s.universe, s.locals, s.npats = limit, universe, 0, 0
+	s.ngroups = len(groups)
+	s.always = slices.Grow(s.always[:0], len(groups))[:len(groups)]
+	clear(s.always)
+	// Every string of the universe starts with its literal head: the
+	// automata read it once here, not state by state in the search.
+	s.head = s.head[:0]
+	for _, t := range universe.toks {
+		if t < 0 || (universe.fold && unicode.SimpleFold(t) != t) {
+			break
+		}
+		s.head = append(s.head, t)
+	}
 	s.dfas = s.dfas[:0]
 	s.addDFA(universe)
 	if s.seen == nil {
 		s.seen = map[uint64]int32{}
 	}
-	for i := range s.roles {
-		p := &Pattern{}
-		if i < len(list1) {
-			p = &list1[i]
-		} else {
-			p = &list2[i-len(list1)]
+	pairs := s.pairs[:0]
+	for g, list := range groups {
+		s.npats += len(list)
+		start := len(pairs)
+		for i := range list {
+			p := &list[i]
+			if disjointQuick(universe, *p) {
+				continue
+			}
+			if containsQuick(*p, universe) {
+				s.always[g] = true
+				break
+			}
+			h := hashTokens(p)
+			r, ok := s.seen[h]
+			if !ok || s.dfas[r].fold != p.fold || !slices.Equal(s.dfas[r].toks, p.toks) {
+				r = int32(len(s.dfas))
+				live := s.addDFA(*p)
+				d := s.dfas[r]
+				switch {
+				case !live:
+					// Dies on the head: meets no string of the universe.
+					s.dfas = s.dfas[:r]
+					continue
+				case d.sticky[1]:
+					// Matches every extension of the head.
+					s.dfas = s.dfas[:r]
+					s.always[g] = true
+				default:
+					s.seen[h] = r
+				}
+			}
+			if s.always[g] {
+				break
+			}
+			pairs = append(pairs, uint64(r)<<32|uint64(g))
 		}
-		switch {
-		case disjointQuick(universe, *p):
-			s.roles[i] = roleNever
-			continue
-		case containsQuick(*p, universe):
-			s.roles[i] = roleAlways
-			continue
+		if s.always[g] {
+			// The group is true throughout; its patterns need no
+			// following (an automaton added for them stays idle).
+			pairs = pairs[:start]
 		}
-		h := hashTokens(p)
-		if r, ok := s.seen[h]; ok && s.dfas[r].fold == p.fold && slices.Equal(s.dfas[r].toks, p.toks) {
-			s.roles[i] = r
-			continue
-		}
-		r := int32(len(s.dfas))
-		s.seen[h] = r
-		s.roles[i] = r
-		s.addDFA(*p)
 	}
+	slices.Sort(pairs)
+	pairs = slices.Compact(pairs)
+	s.pairs = pairs
+	s.gstart = slices.Grow(s.gstart[:0], len(s.dfas)+1)[:len(s.dfas)+1]
+	s.groupOf = s.groupOf[:0]
+	for p, i := 0, 0; p < len(s.dfas); p++ {
+		s.gstart[p] = int32(len(s.groupOf))
+		for ; i < len(pairs) && int(pairs[i]>>32) == p; i++ {
+			s.groupOf = append(s.groupOf, int32(uint32(pairs[i])))
+		}
+	}
+	s.gstart[len(s.dfas)] = int32(len(s.groupOf))
 	s.atoms = s.atomsOf(s.atoms[:0])
 	for _, d := range s.dfas {
-		d.prepare(len(s.atoms))
+		d.prepare(s)
 	}
+	s.sticky = slices.Grow(s.sticky[:0], (s.ngroups+63)/64)[:(s.ngroups+63)/64]
 	return s
 }
 
@@ -492,15 +529,9 @@ func (s *globSearch) release() {
 	s.arena, s.starts, s.parent, s.via = s.arena[:0], s.starts[:0], s.parent[:0], s.via[:0]
 	if cap(s.arena) > 1<<16 {
 		// A search near the limit would otherwise pin its memory.
-		s.arena, s.table = nil, nil
+		s.arena, s.table, s.parent, s.via, s.starts = nil, nil, nil, nil, nil
 	}
 	searchPool.Put(s)
-}
-
-func (s *globSearch) flags(n int) []bool {
-	s.boolbuf = slices.Grow(s.boolbuf[:0], n)[:n]
-	clear(s.boolbuf)
-	return s.boolbuf
 }
 
 func hashTokens(p *Pattern) uint64 {
@@ -515,24 +546,54 @@ func hashTokens(p *Pattern) uint64 {
 	return h
 }
 
-func (s *globSearch) addDFA(p Pattern) {
+// addDFA adds p's automaton and reports whether it survives the head.
+func (s *globSearch) addDFA(p Pattern) bool {
 	i := len(s.dfas)
 	if i == len(s.spare) {
 		s.spare = append(s.spare, new(globDFA))
 	}
 	d := s.spare[i]
-	d.reset(p)
 	s.dfas = append(s.dfas, d)
 	s.locals += 2
-}
-
-// accepts reports whether the entry's local state accepts.
-func (s *globSearch) accepts(e uint64) bool {
-	return s.dfas[e>>32].accept[int32(uint32(e))]
+	return d.reset(p, s.head)
 }
 
 func (s *globSearch) entries(st int32) []uint64 {
 	return s.arena[s.starts[st]:s.starts[st+1]]
+}
+
+func (s *globSearch) universeAccepts(st int32) bool {
+	e := s.arena[s.starts[st]]
+	return s.dfas[0].accept[int32(uint32(e))]
+}
+
+// trueGroups lists, ascending, the groups of the product that match the
+// strings of state st (groups in always are not listed).
+func (s *globSearch) trueGroups(st int32) []int32 {
+	gs := s.groups[:0]
+	sorted := true
+	base := uint64(len(s.dfas))
+	for _, e := range s.entries(st)[1:] {
+		p := e >> 32
+		if p >= base {
+			g := int32(p - base)
+			sorted = sorted && (len(gs) == 0 || gs[len(gs)-1] < g)
+			gs = append(gs, g)
+			continue
+		}
+		if s.dfas[p].accept[int32(uint32(e))] {
+			for _, g := range s.groupOf[s.gstart[p]:s.gstart[p+1]] {
+				sorted = sorted && (len(gs) == 0 || gs[len(gs)-1] < g)
+				gs = append(gs, g)
+			}
+		}
+	}
+	if !sorted {
+		slices.Sort(gs)
+		gs = slices.Compact(gs)
+	}
+	s.groups = gs
+	return gs
 }
 
 // run explores the product breadth first, calling visit on each new state
@@ -541,9 +602,22 @@ func (s *globSearch) entries(st int32) []uint64 {
 // their strings is in the universe.
 func (s *globSearch) run(visit func(st int32) bool) error {
 	s.scratch = s.scratch[:0]
-	for p := range s.dfas {
-		s.scratch = append(s.scratch, uint64(p)<<32|1)
+	clear(s.sticky)
+	newSticky := false
+	for p, d := range s.dfas {
+		switch {
+		case p > 0 && s.gstart[p] == s.gstart[p+1]:
+			// Only in groups that are always true.
+		case p > 0 && d.sticky[1]:
+			for _, g := range s.groupOf[s.gstart[p]:s.gstart[p+1]] {
+				s.sticky[g>>6] |= 1 << (g & 63)
+			}
+			newSticky = true
+		default:
+			s.scratch = append(s.scratch, uint64(p)<<32|1)
+		}
 	}
+	s.scratch = s.canonical(s.scratch, newSticky)
 	s.starts = append(s.starts[:0], 0)
 	st0, _, err := s.intern(-1, -1)
 	if err != nil {
@@ -552,25 +626,43 @@ func (s *globSearch) run(visit func(st int32) bool) error {
 	if visit(st0) {
 		return nil
 	}
+	base := uint64(len(s.dfas))
+	s.mark = slices.Grow(s.mark[:0], len(s.atoms))[:len(s.atoms)]
+	clear(s.mark)
 	for st := int32(0); int(st) < len(s.parent); st++ {
 	atoms:
-		for a := range s.atoms {
+		for _, a := range s.relevantAtoms(st) {
 			s.scratch = s.scratch[:0]
+			clear(s.sticky)
+			newSticky := false
 			for _, e := range s.arena[s.starts[st]:s.starts[st+1]] {
-				p := int32(e >> 32)
-				n, err := s.step(s.dfas[p], int32(uint32(e)), a)
+				p := e >> 32
+				if p >= base {
+					g := p - base
+					s.sticky[g>>6] |= 1 << (g & 63)
+					continue
+				}
+				d := s.dfas[p]
+				n, err := s.step(d, int32(uint32(e)), a)
 				if err != nil {
 					return err
 				}
-				if n == 0 {
-					if p == 0 {
-						continue atoms
+				switch {
+				case n == 0 && p == 0:
+					continue atoms
+				case n == 0:
+					continue
+				case p > 0 && d.sticky[n]:
+					for _, g := range s.groupOf[s.gstart[p]:s.gstart[p+1]] {
+						s.sticky[g>>6] |= 1 << (g & 63)
 					}
+					newSticky = true
 					continue
 				}
-				s.scratch = append(s.scratch, uint64(p)<<32|uint64(n))
+				s.scratch = append(s.scratch, p<<32|uint64(n))
 			}
-			id, isNew, err := s.intern(st, int32(a))
+			s.scratch = s.canonical(s.scratch, newSticky)
+			id, isNew, err := s.intern(st, a)
 			if err != nil {
 				return err
 			}
@@ -580,6 +672,63 @@ func (s *globSearch) run(visit func(st int32) bool) error {
 		}
 	}
 	return nil
+}
+
+// relevantAtoms lists, in search order, the fresh character's atom and
+// the atoms some live automaton of state st accepts by a literal: on any
+// other atom every automaton moves as on the fresh character, so it would
+// reach the state the fresh character reaches, which comes first.
+func (s *globSearch) relevantAtoms(st int32) []int32 {
+	s.stamp++
+	if s.stamp == 0 {
+		clear(s.mark)
+		s.stamp = 1
+	}
+	as := append(s.cand[:0], 0)
+	base := uint64(len(s.dfas))
+	for _, e := range s.entries(st) {
+		p := e >> 32
+		if p >= base {
+			break
+		}
+		d, ls := s.dfas[p], int32(uint32(e))
+		for _, a := range d.rel[d.relStart[ls]:d.relStart[ls+1]] {
+			if s.mark[a] != s.stamp {
+				s.mark[a] = s.stamp
+				as = append(as, a)
+			}
+		}
+	}
+	slices.Sort(as[1:])
+	s.cand = as
+	return as
+}
+
+// canonical drops, when groups have become sticky, the patterns all of
+// whose groups are sticky, and appends the sticky groups' entries.
+func (s *globSearch) canonical(es []uint64, newSticky bool) []uint64 {
+	if newSticky {
+		kept := es[:1]
+		for _, e := range es[1:] {
+			p := e >> 32
+			for _, g := range s.groupOf[s.gstart[p]:s.gstart[p+1]] {
+				if s.sticky[g>>6]&(1<<(g&63)) == 0 {
+					kept = append(kept, e)
+					break
+				}
+			}
+		}
+		es = kept
+	}
+	base := uint64(len(s.dfas))
+	for wi, w := range s.sticky {
+		for w != 0 {
+			g := uint64(wi*64 + bits.TrailingZeros64(w))
+			w &= w - 1
+			es = append(es, (base+g)<<32)
+		}
+	}
+	return es
 }
 
 func hashEntries(es []uint64) uint64 {
@@ -640,16 +789,24 @@ func (s *globSearch) grow() {
 
 func (s *globSearch) limitError(what string) error {
 	return fmt.Errorf("%w: comparing %d patterns within %q needs more than %d %s states; narrow the patterns or raise the limit",
-		ErrStateLimit, len(s.roles), s.universe.String(), s.limit, what)
+		ErrStateLimit, s.npats, s.universe.String(), s.limit, what)
 }
 
-// witness spells the shortest string leading to state st.
+// witness spells the shortest string leading to state st: the universe's
+// literal head, then the atoms of the path.
 func (s *globSearch) witness(st int32) string {
 	n := 0
+	for _, r := range s.head {
+		n += utf8.RuneLen(r)
+	}
 	for x := st; s.parent[x] >= 0; x = s.parent[x] {
 		n += utf8.RuneLen(s.atoms[s.via[x]])
 	}
 	b := make([]byte, n)
+	i := 0
+	for _, r := range s.head {
+		i += utf8.EncodeRune(b[i:], r)
+	}
 	for ; s.parent[st] >= 0; st = s.parent[st] {
 		r := s.atoms[s.via[st]]
 		n -= utf8.RuneLen(r)
@@ -660,29 +817,47 @@ func (s *globSearch) witness(st int32) string {
 
 // globDFA is one pattern's subset automaton, built as the search asks for
 // transitions. State 0 is the empty set (the pattern can no longer match),
-// state 1 the start.
+// state 1 the start: the positions reached after the universe's head.
 type globDFA struct {
-	toks   []rune
-	fold   bool
-	words  int      // uint64 words per position set (positions 0..len(toks))
-	stars  []int32  // positions holding *
-	sets   []uint64 // state i's positions: sets[i*words:(i+1)*words]
+	toks  []rune
+	fold  bool
+	words int     // uint64 words per position set (positions 0..len(toks))
+	stars []int32 // positions holding *
+	from  int     // no position below it is ever active again
+	sets  []uint64
+	// accept[i]: state i's positions (sets[i*words:(i+1)*words]) hold
+	// the end; sticky[i]: they hold the final * of a pattern ending in *,
+	// so every extension matches.
 	accept []bool
-	natoms int
-	trans  []int32 // state*natoms+atom → next state, -1 not yet known
+	sticky []bool
+	// rel[relStart[i]:relStart[i+1]] lists the atoms on which state i
+	// moves differently from the fresh character: those its active
+	// literals accept. On every other atom it moves as on the fresh one.
+	rel      []int32
+	relStart []int32
+	// trans[relStart[i]+i] is state i's move on the fresh character, the
+	// next len(rel of i) entries its moves on its rel atoms; -1 not yet
+	// known. Transitions are kept per state and per relevant atom, not
+	// per atom, so a state costs a few entries however many atoms there
+	// are.
+	trans []int32
 	// index finds a state by its positions once there are too many states
 	// to scan.
 	index map[string]int32
+	tmp   []uint64
 }
 
 // linearStates is how many states a pattern's automaton may have before
 // lookups go through a map instead of a scan; most patterns have a handful.
 const linearStates = 32
 
-func (d *globDFA) reset(p Pattern) {
+// reset prepares the automaton of p, its start state at the positions
+// reached after reading head. It reports whether any position is left.
+func (d *globDFA) reset(p Pattern, head []rune) bool {
 	d.toks, d.fold = p.toks, p.fold
 	d.words = (len(p.toks) + 64) / 64
-	d.stars, d.sets, d.accept, d.trans = d.stars[:0], d.sets[:0], d.accept[:0], d.trans[:0]
+	d.stars, d.sets, d.accept, d.sticky = d.stars[:0], d.sets[:0], d.accept[:0], d.sticky[:0]
+	d.rel, d.relStart, d.trans = d.rel[:0], d.relStart[:0], d.trans[:0]
 	clear(d.index)
 	for i, t := range p.toks {
 		if t == tokStar {
@@ -691,23 +866,72 @@ func (d *globDFA) reset(p Pattern) {
 	}
 	d.sets = slices.Grow(d.sets, 2*d.words)[:2*d.words]
 	clear(d.sets)
-	d.accept = append(d.accept, false) // state 0: dead
 	start := d.sets[d.words:]
-	start[0] = 1
-	d.closure(start)
-	n := len(d.toks)
-	d.accept = append(d.accept, start[n>>6]&(1<<(n&63)) != 0) // state 1: start
+	switch {
+	case len(head) <= len(d.toks) && slices.Equal(d.toks[:len(head)], head):
+		// The usual case: the pattern spells the head out.
+		start[len(head)>>6] = 1 << (len(head) & 63)
+		d.closure(start)
+	default:
+		start[0] = 1
+		d.closure(start)
+		d.tmp = slices.Grow(d.tmp[:0], d.words)[:d.words]
+		for _, c := range head {
+			d.move(start, d.tmp, c)
+			copy(start, d.tmp)
+		}
+	}
+	d.from = len(d.toks)
+	for wi, w := range start {
+		if w != 0 {
+			d.from = wi*64 + bits.TrailingZeros64(w)
+			break
+		}
+	}
+	d.accept = append(d.accept, false, d.accepting(start))
+	d.sticky = append(d.sticky, false, d.isSticky(start))
+	return !isZero(start)
 }
 
-func (d *globDFA) prepare(natoms int) {
-	d.natoms = natoms
-	d.trans = slices.Grow(d.trans[:0], 2*natoms)[:2*natoms]
-	for i := range d.trans {
-		d.trans[i] = -1
+// move puts into next the positions reached from cur by reading c.
+func (d *globDFA) move(cur, next []uint64, c rune) {
+	clear(next)
+	n := len(d.toks)
+	for wi, word := range cur {
+		for word != 0 {
+			i := wi*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if i >= n {
+				continue
+			}
+			switch t := d.toks[i]; {
+			case t == tokStar:
+				next[i>>6] |= 1 << (i & 63)
+			case t == tokQuest || t == c || (d.fold && foldEq(t, c)):
+				j := i + 1
+				next[j>>6] |= 1 << (j & 63)
+			}
+		}
 	}
-	for i := range natoms {
-		d.trans[i] = 0 // the dead state stays dead
-	}
+	d.closure(next)
+}
+
+func (d *globDFA) accepting(w []uint64) bool {
+	n := len(d.toks)
+	return w[n>>6]&(1<<(n&63)) != 0
+}
+
+func (d *globDFA) isSticky(w []uint64) bool {
+	n := len(d.toks) - 1
+	return n >= 0 && d.toks[n] == tokStar && w[n>>6]&(1<<(n&63)) != 0
+}
+
+// prepare adds the relevant atoms and transition slots of the dead and
+// start states, once the search's atoms are known.
+func (d *globDFA) prepare(s *globSearch) {
+	d.relStart = append(d.relStart, 0, 0) // state 0: dead, no atoms
+	d.trans = append(d.trans, 0)          // and it stays dead
+	d.addRel(d.sets[d.words:2*d.words], s)
 }
 
 // closure adds the position after each active * (the * matching nothing).
@@ -746,14 +970,43 @@ func (d *globDFA) find(w []uint64, key []byte) int32 {
 	return -1
 }
 
+// addRel appends the relevant atoms and the transition slots of a new
+// state with positions w.
+func (d *globDFA) addRel(w []uint64, s *globSearch) {
+	start := len(d.rel)
+	n := len(d.toks)
+	for wi, word := range w {
+		for word != 0 {
+			i := wi*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if i >= n || d.toks[i] < 0 {
+				continue
+			}
+			t := d.toks[i]
+			for r := t; ; {
+				if a := s.atomOf(r); a >= 0 && !slices.Contains(d.rel[start:], a) {
+					d.rel = append(d.rel, a)
+				}
+				if !d.fold {
+					break
+				}
+				if r = unicode.SimpleFold(r); r == t {
+					break
+				}
+			}
+		}
+	}
+	d.relStart = append(d.relStart, int32(len(d.rel)))
+	for range 1 + len(d.rel) - start {
+		d.trans = append(d.trans, -1)
+	}
+}
+
 func (d *globDFA) add(w []uint64, key []byte) int32 {
 	id := int32(len(d.accept))
 	d.sets = append(d.sets, w...)
-	n := len(d.toks)
-	d.accept = append(d.accept, w[n>>6]&(1<<(n&63)) != 0)
-	for range d.natoms {
-		d.trans = append(d.trans, -1)
-	}
+	d.accept = append(d.accept, d.accepting(w))
+	d.sticky = append(d.sticky, d.isSticky(w))
 	if len(d.index) > 0 {
 		d.index[string(wordBytes(key[:0], w))] = id
 	}
@@ -768,34 +1021,25 @@ func wordBytes(b []byte, w []uint64) []byte {
 }
 
 // step returns the local state after reading atom a in state ls.
-func (s *globSearch) step(d *globDFA, ls int32, a int) (int32, error) {
-	if n := d.trans[int(ls)*d.natoms+a]; n >= 0 {
-		return n, nil
-	}
-	c := s.atoms[a]
-	s.words = slices.Grow(s.words[:0], d.words)[:d.words]
-	next := s.words
-	clear(next)
-	cur := d.sets[int(ls)*d.words : int(ls+1)*d.words]
-	n := len(d.toks)
-	for wi, word := range cur {
-		for word != 0 {
-			i := wi*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			if i >= n {
-				continue
-			}
-			t := d.toks[i]
-			switch {
-			case t == tokStar:
-				next[i>>6] |= 1 << (i & 63)
-			case t == tokQuest || t == c || (d.fold && foldEq(t, c)):
-				j := i + 1
-				next[j>>6] |= 1 << (j & 63)
-			}
+func (s *globSearch) step(d *globDFA, ls int32, a int32) (int32, error) {
+	lo, hi := d.relStart[ls], d.relStart[ls+1]
+	slot := lo + ls // the fresh character's move
+	for k, x := range d.rel[lo:hi] {
+		if x == a {
+			slot += 1 + int32(k)
+			break
 		}
 	}
-	d.closure(next)
+	if n := d.trans[slot]; n >= 0 {
+		return n, nil
+	}
+	c := s.atoms[0]
+	if slot != lo+ls {
+		c = s.atoms[a]
+	}
+	s.words = slices.Grow(s.words[:0], d.words)[:d.words]
+	next := s.words
+	d.move(d.sets[int(ls)*d.words:int(ls+1)*d.words], next, c)
 	id := int32(0)
 	if !isZero(next) {
 		if id = d.find(next, s.keybuf); id < 0 {
@@ -804,9 +1048,10 @@ func (s *globSearch) step(d *globDFA, ls int32, a int) (int32, error) {
 			}
 			s.locals++
 			id = d.add(next, s.keybuf)
+			d.addRel(next, s)
 		}
 	}
-	d.trans[int(ls)*d.natoms+a] = id
+	d.trans[slot] = id
 	return id, nil
 }
 
@@ -826,32 +1071,43 @@ type litRune struct {
 	r     rune
 	orbit rune
 	exact bool
+	atom  int32 // the atom the character belongs to
 }
 
 // atomsOf appends one representative character per atom (see the package
 // comment on completeness) to out, in search order.
 func (s *globSearch) atomsOf(out []rune) []rune {
-	lits := s.lits[:0]
+	// ASCII characters are collected in a table, the rest sorted: a policy
+	// names thousands of literal characters, nearly all of them ASCII.
+	var ascii [128]uint8 // 1: an exact literal, 2: in a folded literal's orbit
+	var asciiOrbit [128]rune
+	other := s.other[:0]
 	for _, d := range s.dfas {
-		for _, t := range d.toks {
-			if t < 0 {
-				continue
-			}
-			if !d.fold {
-				lits = append(lits, litRune{r: t, exact: true})
-				continue
-			}
-			o := orbitMin(t)
-			for r := t; ; {
-				lits = append(lits, litRune{r: r, orbit: o})
-				if r = unicode.SimpleFold(r); r == t {
-					break
+		for _, t := range d.toks[d.from:] {
+			switch {
+			case t < 0:
+			case !d.fold && t < 128:
+				ascii[t] |= 1
+			case !d.fold:
+				other = append(other, litRune{r: t, exact: true})
+			default:
+				o := orbitMin(t)
+				for r := t; ; {
+					if r < 128 {
+						ascii[r] |= 2
+						asciiOrbit[r] = o
+					} else {
+						other = append(other, litRune{r: r, orbit: o})
+					}
+					if r = unicode.SimpleFold(r); r == t {
+						break
+					}
 				}
 			}
 		}
 	}
 	// Sort by character, exact first, and keep one entry per character.
-	slices.SortFunc(lits, func(a, b litRune) int {
+	slices.SortFunc(other, func(a, b litRune) int {
 		if a.r != b.r {
 			return int(a.r - b.r)
 		}
@@ -863,13 +1119,17 @@ func (s *globSearch) atomsOf(out []rune) []rune {
 		}
 		return 0
 	})
-	lits = slices.CompactFunc(lits, func(a, b litRune) bool { return a.r == b.r })
-	s.lits = lits
-	used := func(r rune) bool {
-		_, found := slices.BinarySearchFunc(lits, r, func(l litRune, r rune) int { return int(l.r - r) })
-		return found
+	other = slices.CompactFunc(other, func(a, b litRune) bool { return a.r == b.r })
+	s.other = other
+	lits := s.lits[:0]
+	for r, f := range ascii {
+		if f != 0 {
+			lits = append(lits, litRune{r: rune(r), exact: f&1 != 0, orbit: asciiOrbit[r]})
+		}
 	}
-	out = append(out, freshRune(used))
+	lits = append(lits, other...)
+	s.lits = lits
+	out = append(out, freshRune(func(r rune) bool { return s.litIndex(r) >= 0 }))
 	first := len(out)
 	for _, l := range lits {
 		if l.exact {
@@ -900,7 +1160,51 @@ func (s *globSearch) atomsOf(out []rune) []rune {
 		}
 		return 0
 	})
+	// Record each named character's atom: its own, or its orbit's.
+	for i := range s.asciiAtom {
+		s.asciiAtom[i] = -1
+	}
+	defer func() {
+		for _, l := range s.lits {
+			if l.r >= 128 {
+				break
+			}
+			s.asciiAtom[l.r] = l.atom
+		}
+	}()
+	for i := first; i < len(out); i++ {
+		j := s.litIndex(out[i])
+		if lits[j].exact {
+			lits[j].atom = int32(i - first + 1)
+			continue
+		}
+		for k := range lits {
+			if !lits[k].exact && lits[k].orbit == lits[j].orbit {
+				lits[k].atom = int32(i - first + 1)
+			}
+		}
+	}
 	return out
+}
+
+// atomOf returns the atom of a character some pattern names, or -1.
+func (s *globSearch) atomOf(r rune) int32 {
+	if r >= 0 && r < 128 {
+		return s.asciiAtom[r]
+	}
+	if j := s.litIndex(r); j >= 0 {
+		return s.lits[j].atom
+	}
+	return -1
+}
+
+// litIndex finds a named character in s.lits, or returns -1.
+func (s *globSearch) litIndex(r rune) int {
+	j, found := slices.BinarySearchFunc(s.lits, r, func(l litRune, r rune) int { return int(l.r - r) })
+	if !found {
+		return -1
+	}
+	return j
 }
 
 func orbitMin(r rune) rune {
@@ -983,6 +1287,9 @@ func tokSubset(u rune, uf bool, p rune, pf bool) bool {
 func disjointQuick(u, p Pattern) bool {
 	ut, pt := u.toks, p.toks
 	i := 0
+	for i < len(ut) && i < len(pt) && ut[i] == pt[i] && ut[i] >= 0 {
+		i++ // equal literals: the common case, a shared prefix
+	}
 	for ; i < len(ut) && i < len(pt) && ut[i] != tokStar && pt[i] != tokStar; i++ {
 		if !tokIntersects(ut[i], u.fold, pt[i], p.fold) {
 			return true
@@ -1014,7 +1321,13 @@ func disjointQuick(u, p Pattern) bool {
 // whatever remains of u.
 func containsQuick(p, u Pattern) bool {
 	pt, ut := p.toks, u.toks
-	for i := 0; ; i++ {
+	i := 0
+	if !u.fold {
+		for i < len(ut) && i < len(pt) && ut[i] == pt[i] && ut[i] >= 0 {
+			i++ // an exact literal is within an equal literal
+		}
+	}
+	for ; ; i++ {
 		switch {
 		case i == len(pt):
 			return i == len(ut)

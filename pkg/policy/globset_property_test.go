@@ -2,6 +2,7 @@ package policy
 
 import (
 	"flag"
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -171,60 +172,62 @@ func firstBit(b []uint64) int {
 }
 
 type propertyStats struct {
-	sets, classes, covers, violations, longWitnesses int
+	sets, classes, groupClasses, covers, violations, longWitnesses int
 }
 
-// checkSet runs every check on one pattern set: universe index u and
-// pattern indices ps of the world.
-func (w *bruteWorld) checkSet(t *testing.T, rng *rand.Rand, u int, ps []int, st *propertyStats) bool {
+// checkPartition checks classes of universe (world index u) over groups
+// of world patterns against brute force: each witness is in the universe
+// and has its class's vector (by the matcher itself), each class holds a
+// brute-force string as short as its witness when there is one, the
+// classes share no string, and together they hold every string of the
+// universe.
+func (w *bruteWorld) checkPartition(t *testing.T, what string, u int, groups [][]int, classes []Class, st *propertyStats) bool {
 	t.Helper()
 	universe := w.patterns[u]
-	patterns := make([]Pattern, len(ps))
-	for i, p := range ps {
-		patterns[i] = w.patterns[p]
-	}
-	classes, err := Classes(universe, patterns, 0)
-	if err != nil {
-		t.Errorf("Classes(%q, %q): %v", universe, patterns, err)
-		return false
-	}
-	st.sets++
-	st.classes += len(classes)
 	covered := make([]uint64, w.words)
 	cell := make([]uint64, w.words)
+	group := make([]uint64, w.words)
 	for _, c := range classes {
 		if !universe.Match(c.Witness) || !utf8.ValidString(c.Witness) {
-			t.Errorf("Classes(%q, %q): witness %q is not in the universe", universe, patterns, c.Witness)
+			t.Errorf("%s: witness %q is not in the universe", what, c.Witness)
 			return false
 		}
 		copy(cell, w.matches[u])
-		for i, p := range ps {
-			if got := patterns[i].Match(c.Witness); got != c.Match[i] {
-				t.Errorf("Classes(%q, %q): witness %q: pattern %d matches %v, class says %v", universe, patterns, c.Witness, i, got, c.Match[i])
+		for i, g := range groups {
+			got := false
+			clear(group)
+			for _, p := range g {
+				got = got || w.patterns[p].Match(c.Witness)
+				for k := range group {
+					group[k] |= w.matches[p][k]
+				}
+			}
+			if got != c.Match[i] {
+				t.Errorf("%s: witness %q: group %d matches %v, class says %v", what, c.Witness, i, got, c.Match[i])
 				return false
 			}
 			for k := range cell {
 				if c.Match[i] {
-					cell[k] &= w.matches[p][k]
+					cell[k] &= group[k]
 				} else {
-					cell[k] &^= w.matches[p][k]
+					cell[k] &^= group[k]
 				}
 			}
 		}
 		n := utf8.RuneCountInString(c.Witness)
 		if j := firstBit(cell); j < 0 {
 			if n < utf8.RuneCountInString(w.strs[len(w.strs)-1]) {
-				t.Errorf("Classes(%q, %q): witness %q is short but brute force has no string of its class", universe, patterns, c.Witness)
+				t.Errorf("%s: witness %q is short but brute force has no string of its class", what, c.Witness)
 				return false
 			}
 			st.longWitnesses++
 		} else if m := utf8.RuneCountInString(w.strs[j]); m != n {
-			t.Errorf("Classes(%q, %q): witness %q, but %q of the same class is shorter", universe, patterns, c.Witness, w.strs[j])
+			t.Errorf("%s: witness %q, but %q of the same class is shorter", what, c.Witness, w.strs[j])
 			return false
 		}
 		for k := range cell {
 			if covered[k]&cell[k] != 0 {
-				t.Errorf("Classes(%q, %q): two classes share a string", universe, patterns)
+				t.Errorf("%s: two classes share a string", what)
 				return false
 			}
 			covered[k] |= cell[k]
@@ -233,9 +236,55 @@ func (w *bruteWorld) checkSet(t *testing.T, rng *rand.Rand, u int, ps []int, st 
 	for k := range covered {
 		if missed := w.matches[u][k] &^ covered[k]; missed != 0 {
 			j := k*64 + bits.TrailingZeros64(missed)
-			t.Errorf("Classes(%q, %q): %q of the universe is in no class", universe, patterns, w.strs[j])
+			t.Errorf("%s: %q of the universe is in no class", what, w.strs[j])
 			return false
 		}
+	}
+	return true
+}
+
+// checkSet runs every check on one pattern set: universe index u and
+// pattern indices ps of the world.
+func (w *bruteWorld) checkSet(t *testing.T, rng *rand.Rand, u int, ps []int, st *propertyStats) bool {
+	t.Helper()
+	universe := w.patterns[u]
+	patterns := make([]Pattern, len(ps))
+	singles := make([][]int, len(ps))
+	for i, p := range ps {
+		patterns[i] = w.patterns[p]
+		singles[i] = ps[i : i+1]
+	}
+	classes, err := Classes(universe, patterns, 0)
+	if err != nil {
+		t.Errorf("Classes(%q, %q): %v", universe, patterns, err)
+		return false
+	}
+	st.sets++
+	st.classes += len(classes)
+	if !w.checkPartition(t, fmt.Sprintf("Classes(%q, %q)", universe, patterns), u, singles, classes, st) {
+		return false
+	}
+
+	// The same patterns in one to three groups (some possibly empty).
+	groups := make([][]int, 1+rng.IntN(3))
+	for _, p := range ps {
+		g := rng.IntN(len(groups))
+		groups[g] = append(groups[g], p)
+	}
+	groupPatterns := make([][]Pattern, len(groups))
+	for i, g := range groups {
+		for _, p := range g {
+			groupPatterns[i] = append(groupPatterns[i], w.patterns[p])
+		}
+	}
+	gclasses, err := GroupClasses(universe, groupPatterns, 0)
+	if err != nil {
+		t.Errorf("GroupClasses(%q, %q): %v", universe, groupPatterns, err)
+		return false
+	}
+	st.groupClasses += len(gclasses)
+	if !w.checkPartition(t, fmt.Sprintf("GroupClasses(%q, %q)", universe, groupPatterns), u, groups, gclasses, st) {
+		return false
 	}
 
 	// Covers with the patterns split at random into allows and denies,
@@ -363,16 +412,14 @@ func TestGlobSetProperty(t *testing.T) {
 	sets := globsetCount(*globsetSets)
 	w := getExactWorld()
 	st := runGlobSetProperty(t, w, sets, []rune{'a', 'b', '/'}, []rune{'a', 'a', 'b', '/', '/', '*', tokStar, tokStar, tokQuest, tokQuest}, 4, []bool{false}, *globsetSeed)
-	t.Logf("exact: %d pattern sets over %d patterns and %d strings: %d classes, %d Covers (%d not covered), %d witnesses beyond brute force's length",
-		st.sets, len(w.patterns), len(w.strs), st.classes, st.covers, st.violations, st.longWitnesses)
+	logPropertyStats(t, "exact", w, st)
 }
 
 func TestGlobSetPropertyFold(t *testing.T) {
 	sets := globsetCount(*globsetSets / 5)
 	w := getFoldWorld()
 	st := runGlobSetProperty(t, w, sets, []rune{'k', 'K', '\u212a', '/'}, []rune{'k', 'K', '\u212a', '/', tokStar, tokStar, tokQuest}, 3, []bool{false, true}, *globsetSeed+1)
-	t.Logf("fold: %d pattern sets over %d patterns and %d strings: %d classes, %d Covers (%d not covered), %d witnesses beyond brute force's length",
-		st.sets, len(w.patterns), len(w.strs), st.classes, st.covers, st.violations, st.longWitnesses)
+	logPropertyStats(t, "fold", w, st)
 }
 
 // patternKey identifies a compiled pattern (tokens and fold) as bytes.
@@ -387,4 +434,9 @@ func patternKey(b []byte, p Pattern) []byte {
 		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
 	}
 	return b
+}
+
+func logPropertyStats(t *testing.T, name string, w *bruteWorld, st propertyStats) {
+	t.Logf("%s: %d pattern sets (pool of %d patterns, %d strings): %d classes, %d group classes, %d Covers (%d not covered), %d witnesses longer than brute force reaches",
+		name, st.sets, len(w.patterns), len(w.strs), st.classes, st.groupClasses, st.covers, st.violations, st.longWitnesses)
 }
