@@ -42,57 +42,80 @@ import (
 // positions; reading a character moves position i to i+1 when token i is ?
 // or a literal matching the character, keeps i when token i is *, and the
 // state after a * also holds the position after it (the * matched nothing).
-// The product of the patterns' subset automata is explored breadth first
-// over a finite alphabet, one character per "atom":
+// The product of the patterns' subset automata, the universe's included, is
+// explored breadth first over a finite alphabet, one character per "atom":
 //
 //   - each character that is an exact literal of some pattern,
 //   - for each fold orbit holding a folded literal, one member of the orbit
 //     that is not an exact literal of any pattern (if there is one),
 //   - one fresh character that is in no pattern's literal sets.
 //
-// Completeness: whether a token accepts a character c depends only on which
-// literal sets contain c (? and * accept every character). Those sets are
-// the singletons {r} of exact literals and the orbits of folded literals;
-// two characters that lie in the same of these sets are interchangeable in
-// every pattern at once, because every step of every automaton (including
-// the universe's) takes the same transitions on both. The atoms above are
-// exactly the nonempty cells of the partition these sets generate: a
-// character in no set behaves like the fresh one; a character in an orbit
-// used by a folded literal but not itself an exact literal behaves like the
-// orbit's chosen member; an exact literal is its own cell (no other
-// character equals it, and its orbit membership is its own). Replacing each
-// character of any string by its cell's representative therefore keeps
-// every pattern's answer and the string's length in characters, so the
-// product states reachable over all of Unicode are exactly those reachable
-// over the atoms, and every match vector a string of the universe can have
-// is the acceptance vector of some reachable product state. Case folding is
-// covered because the orbit of a folded literal is enumerated in full (an
-// exact "k" in one pattern and a folded "k" in another leave "K" and U+212A
-// as a cell of their own, told apart from "k"); ? is covered because it
-// accepts every cell alike. The search visits every reachable product state
-// in which the universe is still alive, so no class is missed, and breadth
-// first order gives each class a shortest witness.
+// Completeness of the alphabet: whether a token accepts a character c
+// depends only on which literal sets contain c (? and * accept every
+// character). Those sets are the singletons {r} of exact literals and the
+// orbits of folded literals, and the atoms are exactly the nonempty cells
+// of the partition they generate: a character in no set behaves like the
+// fresh one; a character in an orbit used by a folded literal but not
+// itself an exact literal behaves like the orbit's chosen member; an exact
+// literal is a cell of its own. Two characters of one cell take the same
+// transitions in every automaton at once, so replacing each character of
+// any string by its cell's representative keeps every pattern's answer and
+// the string's length: the product states reachable over all of Unicode
+// are exactly those reachable over the atoms, and every match vector some
+// string of the universe has is the acceptance vector of a reachable
+// state. Case folding is covered because a folded literal's orbit is
+// enumerated in full (an exact "k" in one pattern and a folded "k" in
+// another leave {"K", U+212A} as a cell of its own, told apart from "k");
+// ? is covered because it accepts every cell alike. Literals at positions
+// an automaton can no longer reach are left out of the partition: they
+// take part in no transition of the search.
+//
+// Exhaustiveness and shortest witnesses: the search visits every reachable
+// product state in which the universe is still alive (a dead universe has
+// no extension in the universe), so no class is missed, and breadth-first
+// order yields for each class a shortest witness, the most readable among
+// the shortest (below). Three reductions keep it exact:
+//
+//   - The universe's literal head H (its exact literals before the first
+//     wildcard) begins every string of the universe; every automaton reads
+//     H before the search starts, and witnesses are H followed by the path.
+//   - In each product state only the fresh atom and the atoms the live
+//     literals accept are tried: on any other atom every automaton moves as
+//     on the fresh atom, which is tried first, so no state is skipped.
+//   - A pattern whose state holds its final * matches every extension, so
+//     its groups are true for good: the product state records those groups
+//     and drops the patterns all of whose groups are settled. The state's
+//     group vector, and that of every extension, is unchanged, and the
+//     transition stays a function of the reduced state, so the reduced
+//     search reaches the same vectors by the same strings.
 //
 // Readability: the fresh character is "x" when no pattern mentions x (then
 // y, z, other letters, digits, "-", "_"); an orbit cell is shown by its
 // ASCII member when it has one; atoms are tried fresh character first,
 // then letters, digits, other printable ASCII, other printable characters,
-// and control characters last, so among the shortest witnesses the most
-// readable is returned.
+// and control characters last.
 //
 // # Cost
 //
-// Before the product is built, patterns that cannot meet the universe
-// (their literal heads or tails disagree with the universe's) and patterns
-// that hold the whole universe (a literal prefix of the universe followed by
-// a final *, or the universe itself token by token) are settled without it,
-// and identical patterns are merged. Each remaining pattern's subset
-// automaton is built lazily and its transitions memoized; a product state is
-// the sorted list of (pattern, local state) pairs of the patterns still
-// alive, interned in an open-addressing table. The explicit limit bounds the
-// product states and, separately, the local states; exceeding either
-// returns an error wrapping ErrStateLimit, on which the caller must report
-// "cannot decide" rather than guess.
+// Before the search, patterns that cannot meet the universe (their literal
+// heads or tails disagree with the universe's, or they die on its head)
+// and patterns that hold the whole universe (a prefix of it followed by a
+// final *, the universe itself token by token, or a final * reached on the
+// head) are settled without it, and identical patterns are merged. Each
+// remaining pattern's subset automaton is built lazily, its transitions
+// kept per relevant atom; a product state is the sorted list of (pattern,
+// local state) pairs of the live patterns plus its settled groups,
+// interned in an open-addressing table. Searches are pooled. The explicit
+// limit bounds the product states and, separately, the local states;
+// exceeding either returns an error wrapping ErrStateLimit, on which the
+// caller must report "cannot decide" rather than guess.
+//
+// The number of classes can grow as the product of independent patterns
+// (every folder prefix with every suffix pattern). Covers and Intersects
+// ask about two groups, which settle early, and stop at the first
+// counterexample; Classes must reach every class.
+// Callers ask about the statements that can apply to a request, grouped
+// by statement, not about every pattern of a document.
 
 // GlobAnyRun and GlobAnyOne are the wildcard tokens of a pattern given as
 // tokens (CompileTokens); every other token is a literal character. They
