@@ -399,11 +399,11 @@ func runGlobSetProperty(t *testing.T, w *bruteWorld, sets int, lits, tokens []ru
 }
 
 // globsetCount scales the number of sets: the race detector makes the
-// brute force about ten times slower, so a -race run checks a twentieth
-// and `make test` runs the full count without -race as well.
+// brute force about ten times slower, so a -race run (or -short) checks a
+// fortieth and `make test` runs the full count without -race as well.
 func globsetCount(n int) int {
 	if testing.Short() || globsetUnderRace {
-		return max(n/20, 1)
+		return max(n/40, 1)
 	}
 	return n
 }
