@@ -881,7 +881,12 @@ func (d *globDFA) reset(p Pattern, head []rune) bool {
 	d.words = (len(p.toks) + 64) / 64
 	d.stars, d.sets, d.accept, d.sticky = d.stars[:0], d.sets[:0], d.accept[:0], d.sticky[:0]
 	d.rel, d.relStart, d.trans = d.rel[:0], d.relStart[:0], d.trans[:0]
-	clear(d.index)
+	switch {
+	case len(d.index) > 1024:
+		d.index = nil // a big map from an earlier search costs a clear each time
+	case len(d.index) > 0:
+		clear(d.index)
+	}
 	for i, t := range p.toks {
 		if t == tokStar {
 			d.stars = append(d.stars, int32(i))
