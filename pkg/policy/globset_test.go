@@ -74,6 +74,12 @@ func TestClassesProbes(t *testing.T) {
 		samples   []string // strings that must fall into some class
 	}{
 		{
+			name:      "nil/empty pattern list: one class",
+			universe:  exact("b/*"),
+			witnesses: []string{"b/"},
+			samples:   []string{"b/x"},
+		},
+		{
 			// A deny or allow on bucket/*/* leaves the top level out.
 			name:      "star slash star over the whole bucket",
 			universe:  exact("bucket/?*"),
@@ -328,5 +334,41 @@ func TestStateLimit(t *testing.T) {
 	// The same question with few enough ? is decided.
 	if _, err := Classes(exact("*"), []Pattern{exact("*a????")}, 1000); err != nil {
 		t.Error(err)
+	}
+}
+
+// Searches are pooled; concurrent callers must not see each other's state.
+func TestGlobSetConcurrent(t *testing.T) {
+	universe := exact("bucket/?*")
+	patterns := []Pattern{exact("bucket/*/*"), exact("bucket/a*"), exact("*.tmp"), exact("bucket/*/private/*")}
+	want, err := Classes(universe, patterns, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 200 {
+				got, err := Classes(universe, patterns, 0)
+				if err == nil && !slices.EqualFunc(got, want, func(a, b Class) bool {
+					return a.Witness == b.Witness && slices.Equal(a.Match, b.Match)
+				}) {
+					err = errors.New("classes differ between concurrent calls")
+				}
+				if err == nil {
+					_, _, err = Covers(universe, patterns[:2], patterns[2:], 0)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
