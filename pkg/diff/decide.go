@@ -79,8 +79,18 @@ type objDenied struct {
 // decide evaluates need n against docs over every case.
 func (p *planner) decide(n need, docs docSet) verdict {
 	v := verdict{n: n}
-	objs := p.objectWitnesses(n, docs)
 	ps := docs.policies(n)
+	objs, err := p.objectWitnesses(n, docs)
+	if err != nil {
+		// Too many classes of objects to decide each: never a guess.
+		v.undecided = true
+		v.ctx = cloneContext(n.context)
+		v.objects = []string{n.object}
+		v.live = []assignment{{}}
+		v.res = policy.Evaluate(n.requestFor(p.caller(), v.ctx, n.object), ps)
+		v.decision = policy.ImplicitlyDenied
+		return v
+	}
 	v.frees = p.freeKeys(n, ps, objs)
 	var clientIdx, unknownIdx []int
 	for i, f := range v.frees {

@@ -84,67 +84,6 @@ func demandConsequence(key string) string {
 	return "requests made otherwise stay denied"
 }
 
-// partialDenies warns about explicit denies that cover part of the objects
-// a grant allows: the planner evaluates one object standing for "any
-// object", which such a deny does not match, so the keys it names stay
-// denied after the grant (bucket/secret/* under a grant of bucket/*).
-func (p *planner) partialDenies(needs []need, caller policy.Caller) {
-	docs := []*policy.Named{p.now.bucket, p.now.boundary}
-	refs := []*DocRef{nil, nil}
-	if p.now.bucket != nil {
-		r := p.bucketRef()
-		refs[0] = &r
-	}
-	for i := range p.now.identity {
-		docs = append(docs, &p.now.identity[i].named)
-		refs = append(refs, nil)
-	}
-	for _, n := range needs {
-		if n.service != "s3" || n.level == List {
-			continue
-		}
-		granted := strings.TrimSuffix(n.resource, "*")
-		for di, named := range docs {
-			if named == nil {
-				continue
-			}
-			for _, s := range named.Doc.Statements() {
-				if s.Effect != policy.Deny || s.Resource == nil || !s.MatchesAction(n.action) {
-					continue
-				}
-				if s.Principal != nil && policy.MatchPrincipal(s.Principal, caller) == policy.PrincipalNoMatch {
-					continue
-				}
-				for _, pattern := range s.Resource.Values {
-					if policy.MatchResource(pattern, n.probe) || !overlaps(pattern, granted) {
-						continue
-					}
-					ref := policy.Ref{Document: named.Name, Index: s.Index, Sid: s.Sid}
-					when := ""
-					if len(s.Conditions) > 0 {
-						when = " (when its conditions hold)"
-					}
-					p.warn(Warning{Kind: WarnPartialDeny, Document: refs[di], Statement: &ref,
-						Message: fmt.Sprintf("%s denies %s on %s%s, part of the objects granted (%s): those keys stay denied", refString(ref), n.action, pattern, when, n.resource)})
-				}
-			}
-		}
-	}
-}
-
-// overlaps reports whether a resource pattern can match an ARN that starts
-// with prefix: their literal parts, up to the first wildcard, agree.
-func overlaps(pattern, prefix string) bool {
-	i := strings.IndexAny(pattern, "*?$")
-	if i < 0 {
-		// An exact ARN: one object under the prefix, or nothing of it
-		// (the bucket's own ARN names no object).
-		return strings.HasPrefix(pattern, prefix)
-	}
-	literal := pattern[:i]
-	return strings.HasPrefix(literal, prefix) || strings.HasPrefix(prefix, literal)
-}
-
 // blockDenied reports the explicit denies that refuse a need whatever the
 // client does, and returns the request's Why.
 func (p *planner) blockDenied(n need, v verdict) string {

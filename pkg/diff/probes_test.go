@@ -26,6 +26,7 @@ type probe struct {
 	// statement, and give Jane an inline policy.
 	bucket, keyStmt, identity string
 	access                    []diff.Level
+	prefix                    string
 	// want: "blocked" (with the blocker kind in kind), "works" (no
 	// blocker, no condition), "depends" (no blocker, a request whose
 	// Condition is set), "nochange" (already allowed, nothing written).
@@ -47,7 +48,7 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 		st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies,
 			state.NamedDoc{Name: "probe", Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.identity + `]}`)})
 	}
-	o := diff.Options{Access: pr.access, Now: probeNow}
+	o := diff.Options{Access: pr.access, Now: probeNow, Prefix: pr.prefix}
 	p := mustPlan(t, st, o)
 	var texts []string
 	for _, b := range p.Blockers {
@@ -69,7 +70,7 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 		if !slices.Contains(blockerKinds(p), pr.kind) {
 			t.Fatalf("want blocker %s, got blockers %v warnings %v", pr.kind, blockerKinds(p), all)
 		}
-	case "works", "depends", "nochange":
+	case "works", "depends", "nochange", "changes":
 		if p.Blocked() {
 			t.Fatalf("blocked: %s", all)
 		}
@@ -81,6 +82,9 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 		}
 		if pr.want == "nochange" && !p.Empty() {
 			t.Fatalf("redundant changes: %v", kinds(p))
+		}
+		if pr.want == "changes" && p.Empty() {
+			t.Fatalf("the plan changes nothing, but the access is not there for every object")
 		}
 		applied(t, st, p, o)
 	}
@@ -140,6 +144,37 @@ func TestProbesConditionKeysByOrigin(t *testing.T) {
 			bucket: `{"Sid":"TeamOnly",` + denyS3 + `,"Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"data"}}}`},
 		{name: "an unknown condition key is never the client's choice", snap: crossSnap, want: "depends", phrase: "aws:SomeNewKey",
 			bucket: `{"Sid":"NewKey",` + denyS3 + `,"Condition":{"StringNotEquals":{"aws:SomeNewKey":"x"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
+	}
+}
+
+// Every object of the grant, not one probe object: the policies' patterns
+// split the grant's keys into classes, and each class is decided.
+func TestProbesObjectSets(t *testing.T) {
+	kmsForJane := `{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"}`
+	probes := []probe{
+		{name: "an allow on bucket/*/* does not cover bucket/top.txt", snap: sameSnap, want: "changes", access: []diff.Level{diff.Read}, keyStmt: kmsForJane,
+			identity: `{"Sid":"Nested","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*/*"}`},
+		{name: "an allow on bucket/* covers every key", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read}, keyStmt: kmsForJane,
+			identity: `{"Sid":"All","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*"}`},
+		{name: "an allow on reports/b* does not cover --prefix reports/", snap: sameSnap, want: "changes", access: []diff.Level{diff.Read}, prefix: "reports/", keyStmt: kmsForJane,
+			identity: `{"Sid":"B","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/b*"}`},
+		{name: "two allows that together cover the prefix", snap: sameSnap, want: "nochange", access: []diff.Level{diff.Read}, prefix: "r/", keyStmt: kmsForJane,
+			identity: `{"Sid":"Short","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/r/?"},{"Sid":"Long","Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::DOC-EXAMPLE-BUCKET/r/??*","arn:aws:s3:::DOC-EXAMPLE-BUCKET/r/"]}`},
+		{name: "a deny with a wildcard in the middle is a partial deny, with an example key", snap: crossSnap, want: "works", phrase: "secret",
+			bucket: `{"Sid":"NoSecrets","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*/secret/*"}`},
+		{name: "a NotResource deny leaves only its exception: partial", snap: crossSnap, want: "works", phrase: "stay denied",
+			bucket: `{"Sid":"OnlyPublic","Effect":"Deny","Principal":"*","Action":"s3:GetObject","NotResource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/public/*"}`},
+		{name: "a NotResource deny whose exception is the grant's prefix does not apply", snap: crossSnap, want: "works", prefix: "public/",
+			bucket: `{"Sid":"OnlyPublic","Effect":"Deny","Principal":"*","Action":"s3:GetObject","NotResource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/public/*"}`},
+		{name: "a deny on every object is a blocker", snap: crossSnap, want: "blocked", kind: diff.BlockExplicitDeny,
+			bucket: `{"Sid":"Nothing","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/?*"}`},
+		{name: "listing allowed only under reports/b does not cover --prefix reports/", snap: sameSnap, want: "changes", access: []diff.Level{diff.List}, prefix: "reports/",
+			identity: `{"Sid":"ListB","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET","Condition":{"StringLike":{"s3:prefix":"reports/b*"}}}`},
+		{name: "a key policy that allows only some objects' encryption context", snap: crossSnap, want: "changes", access: []diff.Level{diff.Read},
+			keyStmt: `{"Sid":"SomeObjects","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/a*"}}}`},
 	}
 	for _, pr := range probes {
 		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })

@@ -37,7 +37,6 @@ func (pl placement) any() bool { return pl.key || pl.bucket || pl.identity }
 func (p *planner) solve() error {
 	p.plan.Grant.Access = p.levels
 	needs := p.needs()
-	caller := p.caller()
 	places := make([]placement, len(needs))
 	verdicts := make([]verdict, len(needs))
 	for i := range needs {
@@ -70,7 +69,6 @@ func (p *planner) solve() error {
 	if p.plan.Blocked() {
 		return nil
 	}
-	p.partialDenies(needs, caller)
 	m := newMerge(p)
 	for i, n := range needs {
 		if places[i].any() {
