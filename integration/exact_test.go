@@ -53,6 +53,14 @@ func TestExactDecisionsThroughTheBinary(t *testing.T) {
 			edit: bucketPolicy(`{"Sid":"` + diff.SidFor(jane, bucket, "", "Objects") + `","Effect":"Allow","Principal":{"AWS":["` + jane + `","arn:aws:iam::111122223333:user/Bob"]},"Action":"s3:GetObject","Resource":` + objs + `}`)},
 		{name: "a deny whose NotPrincipal names only a deleted principal", example: crossAccount, code: 3, kind: diff.BlockOrphanDeny, args: []string{"--remove-orphaned-principals"},
 			edit: bucketPolicy(`{"Sid":"OnlyOps","Effect":"Deny","NotPrincipal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"s3:DeleteObject","Resource":` + objs + `}`)},
+		{name: "an allow on bucket/*/* does not cover bucket/top.txt", example: sameAccount, code: 2, args: []string{"--access", "read", "--detailed-exitcode"},
+			edit: func(st *state.State) {
+				st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies, namedDoc("nested",
+					`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::doc-example-bucket/*/*"}]}`))
+				keyStatement(`{"Sid":"Jane","Effect":"Allow","Principal":{"AWS":"` + jane + `"},"Action":"kms:Decrypt","Resource":"*"}`)(st)
+			}},
+		{name: "a deny with a wildcard in the middle is a partial deny", example: crossAccount, code: 0, kind: diff.WarnPartialDeny, phrase: "secret",
+			edit: bucketPolicy(`{"Sid":"NoSecrets","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::doc-example-bucket/*/secret/*"}`)},
 		{name: "a repeated Sid that S3 stored is read and kept", example: crossAccount, code: 0,
 			edit: bucketPolicy(`{"Sid":"Same","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:root"},"Action":"s3:GetObject","Resource":` + objs + `},{"Sid":"Same","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::doc-example-bucket"}`)},
 	}
