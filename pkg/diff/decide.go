@@ -57,6 +57,8 @@ type verdict struct {
 	shape  []string            // the client keys the shape sets away from their default, described
 	frees  []freeKey
 	chosen assignment // the client part of the chosen shape
+	// ctxs caches the context of each assignment.
+	ctxs map[string]map[string][]string
 
 	objects []string // object witnesses that are not denied whatever the shape
 	denied  []objDenied
@@ -78,7 +80,7 @@ type objDenied struct {
 
 // decide evaluates need n against docs over every case.
 func (p *planner) decide(n need, docs docSet) verdict {
-	v := verdict{n: n}
+	v := verdict{n: n, ctxs: map[string]map[string][]string{}}
 	ps := docs.policies(n)
 	objs, err := p.objectWitnesses(n, docs)
 	if err != nil {
@@ -262,9 +264,24 @@ func (p *planner) allows(v verdict, ps policy.Policies) bool {
 }
 
 // context is the request context for a client shape and an unknown
-// assignment: the need's facts, then each free key's value.
+// assignment: the need's facts, then each free key's value. Contexts are
+// only read by evaluation, so one per assignment serves every evaluation.
 func (v *verdict) context(shape, unk assignment) map[string][]string {
+	if len(v.frees) == 0 {
+		return v.n.context
+	}
+	key := assignmentKey(shape, unk)
+	if v.ctxs != nil {
+		if ctx, ok := v.ctxs[key]; ok {
+			return ctx
+		}
+	}
 	ctx := cloneContext(v.n.context)
+	defer func() {
+		if v.ctxs != nil {
+			v.ctxs[key] = ctx
+		}
+	}()
 	for i, f := range v.frees {
 		idx := f.dflt
 		switch {
@@ -279,6 +296,18 @@ func (v *verdict) context(shape, unk assignment) map[string][]string {
 		}
 	}
 	return ctx
+}
+
+func assignmentKey(shape, unk assignment) string {
+	b := make([]byte, 0, 2*(len(shape)+len(unk))+2)
+	for _, i := range shape {
+		b = append(b, byte(i>>8), byte(i))
+	}
+	b = append(b, 0xff, 0xff)
+	for _, i := range unk {
+		b = append(b, byte(i>>8), byte(i))
+	}
+	return string(b)
 }
 
 // describeShape says what the chosen shape asks of the client.

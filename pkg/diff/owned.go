@@ -3,8 +3,8 @@ package diff
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
@@ -55,12 +55,40 @@ func sidVariant(base string, n int) string {
 
 // SidsOf returns every Sid a grant's statement for a purpose may carry.
 func SidsOf(g GrantID, purpose string) []string {
-	base := SidFor(g.Principal, g.Bucket, g.Prefix, purpose)
+	base := baseSid(g, purpose)
 	out := make([]string, maxSidVariants)
 	for i := range out {
 		out[i] = sidVariant(base, i+1)
 	}
 	return out
+}
+
+// baseSids caches SidFor: ownership checks ask for the same grants' Sids
+// for every statement of every document.
+var baseSids sync.Map // sidKey -> string
+
+type sidKey struct {
+	g       GrantID
+	purpose string
+}
+
+func baseSid(g GrantID, purpose string) string {
+	k := sidKey{g, purpose}
+	if v, ok := baseSids.Load(k); ok {
+		return v.(string)
+	}
+	s := SidFor(g.Principal, g.Bucket, g.Prefix, purpose)
+	baseSids.Store(k, s)
+	return s
+}
+
+// isSidOf reports whether sid is base or one of its variants.
+func isSidOf(sid, base string) bool {
+	if sid == base {
+		return true
+	}
+	rest, ok := strings.CutPrefix(sid, base+"v")
+	return ok && len(rest) == 1 && rest[0] >= '2' && rest[0] <= '0'+maxSidVariants
 }
 
 var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
@@ -73,7 +101,7 @@ func Owned(s policy.Statement, kind policy.Kind, g GrantID, purpose string) bool
 		// without conditions): the Sid's form stands for it.
 		return purpose == purposeKMS && sidShape.MatchString(s.Sid) && ownedContent(s, kind, g, purpose)
 	}
-	if !slices.Contains(SidsOf(g, purpose), s.Sid) {
+	if !strings.HasPrefix(s.Sid, SidPrefix) || !isSidOf(s.Sid, baseSid(g, purpose)) {
 		return false
 	}
 	return ownedContent(s, kind, g, purpose)
@@ -96,8 +124,11 @@ func OwnedPurpose(s policy.Statement, kind policy.Kind, g GrantID) (string, bool
 // ClaimsGrant reports whether s carries one of grant g's Sids, whatever
 // its content.
 func ClaimsGrant(s policy.Statement, g GrantID) bool {
+	if !strings.HasPrefix(s.Sid, SidPrefix) {
+		return false
+	}
 	for _, purpose := range Purposes {
-		if slices.Contains(SidsOf(g, purpose), s.Sid) {
+		if isSidOf(s.Sid, baseSid(g, purpose)) {
 			return true
 		}
 	}
