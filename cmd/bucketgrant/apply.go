@@ -58,6 +58,7 @@ func applyCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				var p *diff.Plan
 				if path := c.Args().First(); path != "" {
 					if p, err = readPlanFile(path); err != nil {
@@ -107,6 +108,7 @@ func revokeCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				if err := w.needSelection(c); err != nil {
 					return err
 				}
@@ -151,6 +153,7 @@ func rollbackCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				b, err := apply.ReadBackup(c.Args().First())
 				if err != nil {
 					return err
@@ -183,7 +186,14 @@ type writeRun struct {
 	yes       bool
 	backupDir string
 	format    string
+	// lock is the snapshot's lock, held from the first read to the last
+	// write when nobody is asked to confirm (--yes): a second writer then
+	// waits and plans on what the first one wrote, instead of being
+	// refused as stale.
+	lock *apply.StateLock
 }
+
+func (w *writeRun) unlock() { _ = w.lock.Unlock() }
 
 func newWriteRun(c *cli.Context, s *streams) (*writeRun, error) {
 	sel := &selection{statePath: c.String("state"), debug: c.Bool("debug") || debugEnabled}
@@ -192,6 +202,15 @@ func newWriteRun(c *cli.Context, s *streams) (*writeRun, error) {
 	w := &writeRun{s: s, name: c.Command.Name, sel: sel, yes: c.Bool("yes"), backupDir: c.String("backup-dir"), format: c.String("format")}
 	if err := checkFormat(w.format, "text", "json"); err != nil {
 		return nil, err
+	}
+	if w.yes && sel.statePath != "" {
+		// Without --yes the lock is taken only for the write (by
+		// apply.Apply): a person deciding must not hold other writers up.
+		l, err := apply.LockStateFile(c.Context, sel.statePath, -1)
+		if err != nil {
+			return nil, err
+		}
+		w.lock = l
 	}
 	return w, nil
 }
@@ -403,7 +422,13 @@ func notIn(all, done []diff.DocRef) []diff.DocRef {
 func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *policy.Caller, error) {
 	if w.sel.statePath != "" {
 		st, err := apply.NewStateStore(w.sel.statePath, p.Subject.PrincipalARN)
-		return st, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		if w.lock != nil {
+			st.UnderLock(w.lock)
+		}
+		return st, nil, nil
 	}
 	cl, err := awsstate.LoadClients(ctx, w.sel.aws)
 	if err != nil {

@@ -132,6 +132,15 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 	if p.Empty() {
 		return res, nil
 	}
+	// A snapshot file is locked from the first read to the save, so the
+	// fresh checks below are made under the lock and no other writer's
+	// save can fall between them and ours.
+	if l, ok := asStore[Locker](store); ok {
+		if err := l.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer l.Unlock()
+	}
 	changes := Order(p)
 	if o.Parallel > 1 {
 		return applyParallel(ctx, store, p, changes, o)

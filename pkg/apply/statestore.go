@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
@@ -14,22 +16,30 @@ import (
 )
 
 // StateStore applies a plan to a snapshot file, so the whole flow runs
-// without AWS. Reads come from the file as it is on disk at that moment
-// (another writer's change is seen as a stale document); writes go to a
-// copy in memory, and Finish saves it atomically (a temporary file, then
-// rename) unless the file changed in between. It is safe for the
-// concurrent writes of Options.Parallel.
+// without AWS. Apply takes the file's lock (Lock) for its read-compare-write:
+// under it the copy the writes go to is loaded again, every document is
+// compared with the plan, and Finish saves the copy atomically (a temporary
+// file, then rename). Two writers therefore never save copies of the same
+// file: the second waits, then sees the first one's changes, and is refused
+// as stale only if they touch a document of its own plan. It is safe for
+// the concurrent writes of Options.Parallel.
 type StateStore struct {
 	path     string
 	original []byte
 	// principalOf names the user or role a managed policy belongs to: a
 	// managed policy's ARN does not say whose it is.
 	principalOf func(diff.DocRef) string
+	// LockWait bounds the wait for another writer's lock; negative (as
+	// NewStateStoreFor sets it) means DefaultLockWait, zero not at all.
+	LockWait time.Duration
 
 	mu      sync.Mutex
 	st      *state.State // the copy the writes go to
 	lastRaw []byte       // the file's bytes at the last read, and their parse
 	last    *state.State
+
+	held *StateLock // a lock the caller holds for its whole run (UnderLock)
+	lock *StateLock // the lock Lock took
 }
 
 // NewStateStore opens a snapshot file for applying a plan about one
@@ -49,7 +59,58 @@ func NewStateStoreFor(path string, principalOf func(diff.DocRef) string) (*State
 	if err != nil {
 		return nil, err
 	}
-	return &StateStore{path: path, original: data, st: st, principalOf: principalOf}, nil
+	return &StateStore{path: path, original: data, st: st, principalOf: principalOf, LockWait: -1}, nil
+}
+
+// UnderLock tells the store that the caller already holds the file's lock
+// for a longer stretch (a whole sync, or apply --yes from reading to
+// writing): Lock then only loads the copy again, and Unlock leaves the lock
+// to the caller.
+func (s *StateStore) UnderLock(l *StateLock) { s.held = l }
+
+// Lock takes the file's lock, waiting for another writer at most LockWait,
+// and loads the copy the writes go to from the file as it is now, so that
+// nothing another writer saved before is lost.
+func (s *StateStore) Lock(ctx context.Context) error {
+	if s.held != nil {
+		if s.held.Path() != filepath.Clean(s.path) {
+			return fmt.Errorf("the lock held is on %s, not on %s; nothing was written", s.held.Path(), s.path)
+		}
+	} else {
+		l, err := LockStateFile(ctx, s.path, s.LockWait)
+		if err != nil {
+			return err
+		}
+		s.lock = l
+	}
+	if err := s.reload(); err != nil {
+		s.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Unlock releases the lock Lock took (not a lock given to UnderLock).
+func (s *StateStore) Unlock() {
+	if s.lock != nil {
+		_ = s.lock.Unlock()
+		s.lock = nil
+	}
+}
+
+func (s *StateStore) reload() error {
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return fmt.Errorf("reading the state file: %w", err)
+	}
+	st, err := snapshot.Parse(s.path, data)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.original, s.st = data, st
+	return nil
 }
 
 // Describe names the file.
@@ -171,7 +232,8 @@ func (s *StateStore) change(ch diff.Change) error {
 }
 
 // Finish saves the copy over the file, unless the file changed since it was
-// opened.
+// loaded: under the lock only a writer that does not take it (an editor, an
+// older bucketgrant) can have changed it.
 func (s *StateStore) Finish(context.Context) error {
 	now, err := os.ReadFile(s.path)
 	if err != nil {
