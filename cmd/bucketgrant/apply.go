@@ -165,7 +165,7 @@ func rollbackCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
-				w.sel.Principal, w.sel.Bucket = b.Principal, b.Bucket
+				w.sel.Principal, w.sel.Bucket, w.backup = b.Principal, b.Bucket, b
 				return withDebug(w.sel.debug, w.apply(c.Context, p, nil))
 			},
 		},
@@ -191,6 +191,9 @@ type writeRun struct {
 	// waits and plans on what the first one wrote, instead of being
 	// refused as stale.
 	lock *apply.StateLock
+	// backup is the backup a rollback restores: it says whose each
+	// identity document is and where each bucket is.
+	backup *apply.Backup
 }
 
 func (w *writeRun) unlock() { _ = w.lock.Unlock() }
@@ -421,7 +424,11 @@ func notIn(all, done []diff.DocRef) []diff.DocRef {
 // the key policy (for the lockout check).
 func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *policy.Caller, error) {
 	if w.sel.statePath != "" {
-		st, err := apply.NewStateStore(w.sel.statePath, p.Subject.PrincipalARN)
+		principalOf := func(diff.DocRef) string { return p.Subject.PrincipalARN }
+		if w.backup != nil {
+			principalOf = w.backup.PrincipalOf
+		}
+		st, err := apply.NewStateStoreFor(w.sel.statePath, principalOf)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -433,6 +440,11 @@ func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *polic
 	cl, err := awsstate.LoadClients(ctx, w.sel.aws)
 	if err != nil {
 		return nil, nil, err
+	}
+	if w.backup != nil {
+		if err := checkRollbackReach(ctx, cl, w.backup); err != nil {
+			return nil, nil, err
+		}
 	}
 	var mu sync.Mutex
 	kmsc, s3c := map[string]*kms.Client{}, map[string]*s3.Client{}
@@ -459,6 +471,9 @@ func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *polic
 			}
 			return s3c[region]
 		},
+	}
+	if w.backup != nil {
+		store.PrincipalOf, store.RegionOf = w.backup.PrincipalOf, w.backup.RegionOf
 	}
 	var caller *policy.Caller
 	for _, ch := range p.Changes {

@@ -36,6 +36,32 @@ type Options struct {
 	// concurrently only within a phase, where no write depends on another.
 	// Zero or one: one document at a time.
 	Parallel int
+	// PrincipalOf names the user or role each identity document belongs
+	// to, and RegionOf each bucket's region, for plans over many
+	// principals and buckets (sync). The backup records both, so that
+	// rollback can restore any document. Nil: the plan's subject.
+	PrincipalOf func(diff.DocRef) string
+	RegionOf    func(bucket string) string
+}
+
+// owner is whose an identity document is and, for a bucket policy, where
+// its bucket is.
+func (o Options) owner(p *diff.Plan, ref diff.DocRef) (principal, region string) {
+	switch ref.Kind {
+	case diff.DocInlinePolicy:
+		principal = ref.ARN
+	case diff.DocManagedPolicy:
+		principal = p.Subject.PrincipalARN
+		if o.PrincipalOf != nil {
+			principal = o.PrincipalOf(ref)
+		}
+	case diff.DocBucketPolicy:
+		region = p.Subject.BucketRegion
+		if o.RegionOf != nil {
+			region = o.RegionOf(bucketOf(ref))
+		}
+	}
+	return principal, region
 }
 
 // Result says what an apply did.

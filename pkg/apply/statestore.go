@@ -122,14 +122,33 @@ func (s *StateStore) Read(_ context.Context, ref diff.DocRef) (string, bool, err
 	if err != nil {
 		return "", false, err
 	}
-	if err := holds(st, ref, s.principalOf(ref)); err != nil {
+	owner := s.ownerIn(st, ref)
+	if err := holds(st, ref, owner); err != nil {
 		return "", false, err
 	}
-	doc := DocIn(st, ref, s.principalOf(ref))
+	doc := DocIn(st, ref, owner)
 	if doc == nil {
 		return "", false, nil
 	}
 	return string(doc.Text), true, nil
+}
+
+// ownerIn is whose an identity document is: principalOf's answer, else for
+// a managed policy the user or role it is attached to in st (a sync's
+// backup made before backups recorded owners does not say).
+func (s *StateStore) ownerIn(st *state.State, ref diff.DocRef) string {
+	owner := s.principalOf(ref)
+	if owner != "" || ref.Kind != diff.DocManagedPolicy {
+		return owner
+	}
+	for _, pr := range st.Principals {
+		for _, m := range pr.AttachedPolicies {
+			if m.ARN == ref.ARN {
+				return pr.ARN
+			}
+		}
+	}
+	return ""
 }
 
 // current returns the file's state as it is on disk now, parsed again only
@@ -198,6 +217,9 @@ func holds(st *state.State, ref diff.DocRef, principal string) error {
 			return fmt.Errorf("%s is not in the state", ref.ARN)
 		}
 	case diff.DocManagedPolicy:
+		if principal == "" {
+			return fmt.Errorf("no user or role in the state has the managed policy %s attached, and what it belongs to is not known (a backup of a sync made by an older bucketgrant does not say)", ref.ARN)
+		}
 		if st.FindPrincipal(principal) == nil {
 			return fmt.Errorf("%s is not in the state", principal)
 		}
@@ -224,7 +246,7 @@ func (s *StateStore) Delete(_ context.Context, ref diff.DocRef) error {
 func (s *StateStore) change(ch diff.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := &diff.Plan{Changes: []diff.Change{ch}, Subject: diff.Subject{PrincipalARN: s.principalOf(ch.Document)}}
+	p := &diff.Plan{Changes: []diff.Change{ch}, Subject: diff.Subject{PrincipalARN: s.ownerIn(s.st, ch.Document)}}
 	if ch.Document.Kind == diff.DocBucketPolicy {
 		p.Grant.Bucket = bucketOf(ch.Document)
 	}

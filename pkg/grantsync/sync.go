@@ -124,6 +124,10 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 			return nil
 		},
 		Logf: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+		// Recorded in the backup, so that rollback can restore every
+		// principal's managed policy, in every bucket's region.
+		PrincipalOf: func(ref diff.DocRef) string { return run.Principals[ref.ID()] },
+		RegionOf:    func(bucket string) string { return run.Regions[bucket] },
 	})
 	if res != nil {
 		rep.Summary.Written, rep.Summary.Backup = len(res.Written), res.BackupPath
