@@ -358,6 +358,12 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 	if r != nil {
 		res.Written, res.Backup = nonNil(r.Written), r.BackupPath
 	}
+	var over *apply.LimitError
+	if errors.As(err, &over) {
+		// A limit is a blocker found at write time: exit 3, nothing written.
+		res.Status = statusBlocked
+		return &exitCode{code: exitBlocked, msg: "bucketgrant: " + err.Error()}
+	}
 	if err != nil {
 		res.Status = statusFailed
 		if errors.Is(err, context.Canceled) {

@@ -185,6 +185,9 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 			return nil, err
 		}
 	}
+	if err := checkLimits(ctx, store, p, changes, current, o); err != nil {
+		return nil, err
+	}
 	path, err := writeBackup(p, store, changes, current, o)
 	if err != nil {
 		return nil, err
@@ -279,28 +282,14 @@ func fingerprint(text string, exists bool) string {
 	return d.Fingerprint()
 }
 
-// check refuses what AWS would refuse or what would harm the key: sizes,
-// and a key policy that no longer lets the caller manage the key.
+// check refuses what would harm the key: a key policy that no longer lets
+// the caller manage it. Sizes and counts are checkLimits' (every write
+// path's one limits check).
 func check(ch diff.Change, o Options) error {
-	if ch.Action == diff.ActionDelete {
+	if ch.Action == diff.ActionDelete || ch.Document.Kind != diff.DocKeyPolicy {
 		return nil
 	}
-	size, limit, unit := 0, 0, ""
-	switch ch.Document.Kind {
-	case diff.DocKeyPolicy:
-		size, limit, unit = len(ch.After), diff.KeyPolicyLimit, "bytes"
-		if err := checkLockout(ch, o); err != nil {
-			return err
-		}
-	case diff.DocBucketPolicy:
-		size, limit, unit = len(ch.After), diff.BucketPolicyLimit, "bytes"
-	case diff.DocManagedPolicy:
-		size, limit, unit = diff.IAMSize([]byte(ch.After)), diff.ManagedPolicyLimit, "characters"
-	}
-	if limit > 0 && size > limit {
-		return fmt.Errorf("the %s would be %d %s, over AWS's limit of %d; nothing was written", describe(ch.Document), size, unit, limit)
-	}
-	return nil
+	return checkLockout(ch, o)
 }
 
 // checkLockout enforces the rule behind PutKeyPolicy's safety check, before

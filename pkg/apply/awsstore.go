@@ -87,6 +87,8 @@ type AWSStore struct {
 	PrincipalWait time.Duration
 	// Sleep waits between those retries (time.Sleep-like; tests shorten it).
 	Sleep func(context.Context, time.Duration) error
+
+	quotaState
 }
 
 // Describe names the store.
@@ -225,7 +227,13 @@ func (s *AWSStore) updateManaged(ctx context.Context, ref diff.DocRef, text stri
 	if err != nil {
 		return s.fail(err, "iam:ListPolicyVersions", ref.ARN, s.PrincipalLabel)
 	}
-	if len(versions.Versions) >= 5 {
+	// IAM keeps VersionsPerPolicyQuota versions (5 by default): at the
+	// quota the oldest non-default one makes room for the new one.
+	q, err := s.Quotas(ctx, ref.Account)
+	if err != nil {
+		return err
+	}
+	if len(versions.Versions) >= q.VersionsPerPolicy {
 		old := slices.DeleteFunc(slices.Clone(versions.Versions), func(v iamtypes.PolicyVersion) bool { return v.IsDefaultVersion })
 		slices.SortFunc(old, func(a, b iamtypes.PolicyVersion) int {
 			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))

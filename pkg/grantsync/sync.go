@@ -88,7 +88,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		grants = mine
 	}
 	po := PlanOptions{ToolVersion: c.ToolVersion, Prune: c.Prune, AllGrants: c.File.Grants,
-		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets}
+		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets, Quotas: c.quotasOf(ctx)}
 	if sharding != nil {
 		k := c.Shard.K
 		po.PruneDoc = func(ref diff.DocRef) bool { return sharding.Doc(ref) == k }
