@@ -58,6 +58,7 @@ func applyCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				var p *diff.Plan
 				if path := c.Args().First(); path != "" {
 					if p, err = readPlanFile(path); err != nil {
@@ -107,6 +108,7 @@ func revokeCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				if err := w.needSelection(c); err != nil {
 					return err
 				}
@@ -151,6 +153,7 @@ func rollbackCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
+				defer w.unlock()
 				b, err := apply.ReadBackup(c.Args().First())
 				if err != nil {
 					return err
@@ -162,7 +165,7 @@ func rollbackCommand(s *streams) *command {
 				if err != nil {
 					return err
 				}
-				w.sel.Principal, w.sel.Bucket = b.Principal, b.Bucket
+				w.sel.Principal, w.sel.Bucket, w.backup = b.Principal, b.Bucket, b
 				return withDebug(w.sel.debug, w.apply(c.Context, p, nil))
 			},
 		},
@@ -183,7 +186,17 @@ type writeRun struct {
 	yes       bool
 	backupDir string
 	format    string
+	// lock is the snapshot's lock, held from the first read to the last
+	// write when nobody is asked to confirm (--yes): a second writer then
+	// waits and plans on what the first one wrote, instead of being
+	// refused as stale.
+	lock *apply.StateLock
+	// backup is the backup a rollback restores: it says whose each
+	// identity document is and where each bucket is.
+	backup *apply.Backup
 }
+
+func (w *writeRun) unlock() { _ = w.lock.Unlock() }
 
 func newWriteRun(c *cli.Context, s *streams) (*writeRun, error) {
 	sel := &selection{statePath: c.String("state"), debug: c.Bool("debug") || debugEnabled}
@@ -192,6 +205,15 @@ func newWriteRun(c *cli.Context, s *streams) (*writeRun, error) {
 	w := &writeRun{s: s, name: c.Command.Name, sel: sel, yes: c.Bool("yes"), backupDir: c.String("backup-dir"), format: c.String("format")}
 	if err := checkFormat(w.format, "text", "json"); err != nil {
 		return nil, err
+	}
+	if w.yes && sel.statePath != "" {
+		// Without --yes the lock is taken only for the write (by
+		// apply.Apply): a person deciding must not hold other writers up.
+		l, err := apply.LockStateFile(c.Context, sel.statePath, -1)
+		if err != nil {
+			return nil, err
+		}
+		w.lock = l
 	}
 	return w, nil
 }
@@ -336,6 +358,12 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 	if r != nil {
 		res.Written, res.Backup = nonNil(r.Written), r.BackupPath
 	}
+	var over *apply.LimitError
+	if errors.As(err, &over) {
+		// A limit is a blocker found at write time: exit 3, nothing written.
+		res.Status = statusBlocked
+		return &exitCode{code: exitBlocked, msg: "bucketgrant: " + err.Error()}
+	}
 	if err != nil {
 		res.Status = statusFailed
 		if errors.Is(err, context.Canceled) {
@@ -402,12 +430,27 @@ func notIn(all, done []diff.DocRef) []diff.DocRef {
 // the key policy (for the lockout check).
 func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *policy.Caller, error) {
 	if w.sel.statePath != "" {
-		st, err := apply.NewStateStore(w.sel.statePath, p.Subject.PrincipalARN)
-		return st, nil, err
+		principalOf := func(diff.DocRef) string { return p.Subject.PrincipalARN }
+		if w.backup != nil {
+			principalOf = w.backup.PrincipalOf
+		}
+		st, err := apply.NewStateStoreFor(w.sel.statePath, principalOf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if w.lock != nil {
+			st.UnderLock(w.lock)
+		}
+		return st, nil, nil
 	}
 	cl, err := awsstate.LoadClients(ctx, w.sel.aws)
 	if err != nil {
 		return nil, nil, err
+	}
+	if w.backup != nil {
+		if err := checkRollbackReach(ctx, cl, w.backup); err != nil {
+			return nil, nil, err
+		}
 	}
 	var mu sync.Mutex
 	kmsc, s3c := map[string]*kms.Client{}, map[string]*s3.Client{}
@@ -434,6 +477,9 @@ func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *polic
 			}
 			return s3c[region]
 		},
+	}
+	if w.backup != nil {
+		store.PrincipalOf, store.RegionOf = w.backup.PrincipalOf, w.backup.RegionOf
 	}
 	var caller *policy.Caller
 	for _, ch := range p.Changes {

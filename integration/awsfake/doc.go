@@ -43,8 +43,10 @@
 // matching deletes). The Go API in seed.go covers what the SDK cannot:
 // CreateAWSManagedKey, AddAWSManagedPolicy, Set*Raw (store a document
 // without any check, e.g. to plant an orphaned AIDA… principal),
-// SetLegacyS3Defaults, and getters for assertions (BucketPolicy, KeyPolicy,
-// InlinePolicy, UniqueID, KeyARNs, BypassLockoutCount).
+// SetLegacyS3Defaults, SetAttachedQuota (a raised quota of attached
+// managed policies, which AttachUserPolicy and GetAccountSummary follow),
+// and getters for assertions (BucketPolicy, KeyPolicy, InlinePolicy,
+// UniqueID, KeyARNs, BypassLockoutCount).
 //
 // Unique IDs (AIDA…, AROA…, AGPA…, ANPA…, key IDs) come from a counter, so
 // a test that makes the same calls in the same order gets the same IDs.

@@ -80,6 +80,10 @@ type account struct {
 	entities [len(kinds)]map[string]*entity
 	policies map[string]*managedPolicy // by ARN
 	aliases  map[string]map[string]*kmsAlias
+
+	// attachedQuota, when set, is the account's raised quota of managed
+	// policies per user, role and group (SetAttachedQuota).
+	attachedQuota int
 }
 
 func newAccount(id string) *account {
@@ -91,6 +95,14 @@ func newAccount(id string) *account {
 }
 
 func (a *account) users() map[string]*entity { return a.entities[kindUser] }
+
+// attached is the account's quota of managed policies per entity.
+func (a *account) attached() int {
+	if a.attachedQuota > 0 {
+		return a.attachedQuota
+	}
+	return attachedQuota
+}
 
 // entityByARN finds a user, role or group by ARN.
 func (a *account) entityByARN(arn string) *entity {
@@ -725,8 +737,8 @@ func (s *Server) attach(a *account, _ *request, k entityKind, f url.Values) (any
 	if slices.Contains(ent.attached, arn) {
 		return nil, nil
 	}
-	if len(ent.attached) >= attachedQuota {
-		return nil, limitExceeded("Cannot exceed quota for PoliciesPer%s: %d", k.spec().name, attachedQuota)
+	if len(ent.attached) >= a.attached() {
+		return nil, limitExceeded("Cannot exceed quota for PoliciesPer%s: %d", k.spec().name, a.attached())
 	}
 	ent.attached = append(ent.attached, arn)
 	return nil, nil
@@ -1031,9 +1043,9 @@ func (s *Server) getAccountSummary(a *account, r *request, f url.Values) (any, *
 		{"RolePolicySizeQuota", roleInlineQuota},
 		{"GroupPolicySizeQuota", groupInlineQuota},
 		{"PolicySizeQuota", managedPolicySize},
-		{"AttachedPoliciesPerUserQuota", attachedQuota},
-		{"AttachedPoliciesPerRoleQuota", attachedQuota},
-		{"AttachedPoliciesPerGroupQuota", attachedQuota},
+		{"AttachedPoliciesPerUserQuota", a.attached()},
+		{"AttachedPoliciesPerRoleQuota", a.attached()},
+		{"AttachedPoliciesPerGroupQuota", a.attached()},
 		{"VersionsPerPolicyQuota", versionsQuota},
 		{"GroupsPerUserQuota", 10},
 		{"AccessKeysPerUserQuota", 2},

@@ -9,6 +9,16 @@ import (
 // (AWS managed resources, documents stored without validation) and read
 // access to stored state for assertions.
 
+// SetAttachedQuota raises (or lowers back) an account's quota of managed
+// policies attached per user, role and group, as Service Quotas does:
+// AttachUserPolicy and GetAccountSummary follow it. 0 restores AWS's
+// default of 10.
+func (s *Server) SetAttachedQuota(account string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account(account).attachedQuota = n
+}
+
 // SetLegacyS3Defaults switches GetBucketEncryption on buckets without a
 // configuration of their own between today's AWS answer (false: the SSE-S3
 // AES256 default rule) and the older answer of 404

@@ -36,6 +36,32 @@ type Options struct {
 	// concurrently only within a phase, where no write depends on another.
 	// Zero or one: one document at a time.
 	Parallel int
+	// PrincipalOf names the user or role each identity document belongs
+	// to, and RegionOf each bucket's region, for plans over many
+	// principals and buckets (sync). The backup records both, so that
+	// rollback can restore any document. Nil: the plan's subject.
+	PrincipalOf func(diff.DocRef) string
+	RegionOf    func(bucket string) string
+}
+
+// owner is whose an identity document is and, for a bucket policy, where
+// its bucket is.
+func (o Options) owner(p *diff.Plan, ref diff.DocRef) (principal, region string) {
+	switch ref.Kind {
+	case diff.DocInlinePolicy:
+		principal = ref.ARN
+	case diff.DocManagedPolicy:
+		principal = p.Subject.PrincipalARN
+		if o.PrincipalOf != nil {
+			principal = o.PrincipalOf(ref)
+		}
+	case diff.DocBucketPolicy:
+		region = p.Subject.BucketRegion
+		if o.RegionOf != nil {
+			region = o.RegionOf(bucketOf(ref))
+		}
+	}
+	return principal, region
 }
 
 // Result says what an apply did.
@@ -132,6 +158,15 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 	if p.Empty() {
 		return res, nil
 	}
+	// A snapshot file is locked from the first read to the save, so the
+	// fresh checks below are made under the lock and no other writer's
+	// save can fall between them and ours.
+	if l, ok := asStore[Locker](store); ok {
+		if err := l.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer l.Unlock()
+	}
 	changes := Order(p)
 	if o.Parallel > 1 {
 		return applyParallel(ctx, store, p, changes, o)
@@ -149,6 +184,9 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 		if err := check(ch, o); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkLimits(ctx, store, p, changes, current, o); err != nil {
+		return nil, err
 	}
 	path, err := writeBackup(p, store, changes, current, o)
 	if err != nil {
@@ -244,28 +282,14 @@ func fingerprint(text string, exists bool) string {
 	return d.Fingerprint()
 }
 
-// check refuses what AWS would refuse or what would harm the key: sizes,
-// and a key policy that no longer lets the caller manage the key.
+// check refuses what would harm the key: a key policy that no longer lets
+// the caller manage it. Sizes and counts are checkLimits' (every write
+// path's one limits check).
 func check(ch diff.Change, o Options) error {
-	if ch.Action == diff.ActionDelete {
+	if ch.Action == diff.ActionDelete || ch.Document.Kind != diff.DocKeyPolicy {
 		return nil
 	}
-	size, limit, unit := 0, 0, ""
-	switch ch.Document.Kind {
-	case diff.DocKeyPolicy:
-		size, limit, unit = len(ch.After), diff.KeyPolicyLimit, "bytes"
-		if err := checkLockout(ch, o); err != nil {
-			return err
-		}
-	case diff.DocBucketPolicy:
-		size, limit, unit = len(ch.After), diff.BucketPolicyLimit, "bytes"
-	case diff.DocManagedPolicy:
-		size, limit, unit = diff.IAMSize([]byte(ch.After)), diff.ManagedPolicyLimit, "characters"
-	}
-	if limit > 0 && size > limit {
-		return fmt.Errorf("the %s would be %d %s, over AWS's limit of %d; nothing was written", describe(ch.Document), size, unit, limit)
-	}
-	return nil
+	return checkLockout(ch, o)
 }
 
 // checkLockout enforces the rule behind PutKeyPolicy's safety check, before

@@ -71,6 +71,12 @@ type AWSStore struct {
 	Principal string
 	// BucketRegion is the bucket's region.
 	BucketRegion string
+	// PrincipalOf and RegionOf, when set, override Principal (whose a
+	// managed policy is) and BucketRegion per document, for a store that
+	// writes many principals' and buckets' documents (a sync's rollback).
+	// An answer of "" falls back to Principal and BucketRegion.
+	PrincipalOf func(diff.DocRef) string
+	RegionOf    func(bucket string) string
 	// PrincipalLabel and ResourceLabel say which credentials were used,
 	// for errors.
 	PrincipalLabel, ResourceLabel string
@@ -81,6 +87,8 @@ type AWSStore struct {
 	PrincipalWait time.Duration
 	// Sleep waits between those retries (time.Sleep-like; tests shorten it).
 	Sleep func(context.Context, time.Duration) error
+
+	quotaState
 }
 
 // Describe names the store.
@@ -96,7 +104,7 @@ func (s *AWSStore) Read(ctx context.Context, ref diff.DocRef) (string, bool, err
 		}
 		return aws.ToString(out.Policy), true, nil
 	case diff.DocBucketPolicy:
-		out, err := s.S3(s.BucketRegion).GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), ExpectedBucketOwner: aws.String(ref.Account)})
+		out, err := s.S3(s.regionOf(ref)).GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), ExpectedBucketOwner: aws.String(ref.Account)})
 		if code(err) == "NoSuchBucketPolicy" {
 			return "", false, nil
 		}
@@ -172,7 +180,7 @@ func (s *AWSStore) Write(ctx context.Context, ref diff.DocRef, text string, crea
 		})
 	case diff.DocBucketPolicy:
 		return s.retryInvalidPrincipal(ctx, "s3:PutBucketPolicy", ref, func() error {
-			_, err := s.S3(s.BucketRegion).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), Policy: aws.String(text), ExpectedBucketOwner: aws.String(ref.Account)})
+			_, err := s.S3(s.regionOf(ref)).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), Policy: aws.String(text), ExpectedBucketOwner: aws.String(ref.Account)})
 			return err
 		})
 	case diff.DocInlinePolicy:
@@ -202,13 +210,14 @@ func (s *AWSStore) createManaged(ctx context.Context, ref diff.DocRef, text stri
 	if !attach {
 		return nil
 	}
-	who := principalName(s.Principal)
-	if isRole(s.Principal) {
+	owner := s.principalOf(ref)
+	who := principalName(owner)
+	if isRole(owner) {
 		_, err = s.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(who), PolicyArn: aws.String(ref.ARN)})
-		return s.fail(err, "iam:AttachRolePolicy", s.Principal, s.PrincipalLabel)
+		return s.fail(err, "iam:AttachRolePolicy", owner, s.PrincipalLabel)
 	}
 	_, err = s.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(who), PolicyArn: aws.String(ref.ARN)})
-	return s.fail(err, "iam:AttachUserPolicy", s.Principal, s.PrincipalLabel)
+	return s.fail(err, "iam:AttachUserPolicy", owner, s.PrincipalLabel)
 }
 
 // updateManaged makes the text the policy's new default version, deleting
@@ -218,7 +227,13 @@ func (s *AWSStore) updateManaged(ctx context.Context, ref diff.DocRef, text stri
 	if err != nil {
 		return s.fail(err, "iam:ListPolicyVersions", ref.ARN, s.PrincipalLabel)
 	}
-	if len(versions.Versions) >= 5 {
+	// IAM keeps VersionsPerPolicyQuota versions (5 by default): at the
+	// quota the oldest non-default one makes room for the new one.
+	q, err := s.Quotas(ctx, ref.Account)
+	if err != nil {
+		return err
+	}
+	if len(versions.Versions) >= q.VersionsPerPolicy {
 		old := slices.DeleteFunc(slices.Clone(versions.Versions), func(v iamtypes.PolicyVersion) bool { return v.IsDefaultVersion })
 		slices.SortFunc(old, func(a, b iamtypes.PolicyVersion) int {
 			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))
@@ -237,7 +252,7 @@ func (s *AWSStore) updateManaged(ctx context.Context, ref diff.DocRef, text stri
 func (s *AWSStore) Delete(ctx context.Context, ref diff.DocRef) error {
 	switch ref.Kind {
 	case diff.DocBucketPolicy:
-		_, err := s.S3(s.BucketRegion).DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), ExpectedBucketOwner: aws.String(ref.Account)})
+		_, err := s.S3(s.regionOf(ref)).DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucketOf(ref)), ExpectedBucketOwner: aws.String(ref.Account)})
 		return s.fail(err, "s3:DeleteBucketPolicy", ref.ARN, s.ResourceLabel)
 	case diff.DocInlinePolicy:
 		name := principalName(ref.ARN)
@@ -256,9 +271,10 @@ func (s *AWSStore) Delete(ctx context.Context, ref diff.DocRef) error {
 // deleteManaged detaches bucketgrant's managed policy from the principal,
 // deletes its non-default versions, then the policy (IAM's order).
 func (s *AWSStore) deleteManaged(ctx context.Context, ref diff.DocRef) error {
-	who := principalName(s.Principal)
+	owner := s.principalOf(ref)
+	who := principalName(owner)
 	var err error
-	if isRole(s.Principal) {
+	if isRole(owner) {
 		_, err = s.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(who), PolicyArn: aws.String(ref.ARN)})
 	} else {
 		_, err = s.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(who), PolicyArn: aws.String(ref.ARN)})
@@ -280,6 +296,26 @@ func (s *AWSStore) deleteManaged(ctx context.Context, ref diff.DocRef) error {
 	}
 	_, err = s.IAM.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(ref.ARN)})
 	return s.fail(err, "iam:DeletePolicy", ref.ARN, s.PrincipalLabel)
+}
+
+// principalOf is whose a managed policy is.
+func (s *AWSStore) principalOf(ref diff.DocRef) string {
+	if s.PrincipalOf != nil {
+		if p := s.PrincipalOf(ref); p != "" {
+			return p
+		}
+	}
+	return s.Principal
+}
+
+// regionOf is the region of a bucket policy's bucket.
+func (s *AWSStore) regionOf(ref diff.DocRef) string {
+	if s.RegionOf != nil {
+		if r := s.RegionOf(bucketOf(ref)); r != "" {
+			return r
+		}
+	}
+	return s.BucketRegion
 }
 
 // retryInvalidPrincipal retries a resource-policy write that AWS refused

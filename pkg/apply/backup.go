@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -41,6 +42,12 @@ type saved struct {
 	// Attached records that the apply created and attached a managed
 	// policy, which rollback detaches before deleting.
 	Attached bool `json:"attached,omitempty"`
+	// Principal is the user or role an identity document belongs to (a
+	// managed policy's ARN does not say), and Region a bucket policy's
+	// bucket region: a backup of a sync spans many of each, and rollback
+	// needs both to restore a document the way it was written.
+	Principal string `json:"principal,omitempty"`
+	Region    string `json:"region,omitempty"`
 }
 
 // DefaultBackupDir is $XDG_STATE_HOME/bucketgrant/backups, else
@@ -80,6 +87,7 @@ func writeBackup(p *diff.Plan, store Store, changes []diff.Change, current []sav
 			s.Written, s.WrittenFingerprint = ch.After, fingerprint(ch.After, true)
 		}
 		s.Attached = ch.Attach
+		s.Principal, s.Region = o.owner(p, ch.Document)
 		b.Documents = append(b.Documents, s)
 	}
 	data, err := json.MarshalIndent(b, "", "  ")
@@ -136,6 +144,63 @@ func ReadBackup(path string) (*Backup, error) {
 		}
 	}
 	return &b, nil
+}
+
+// PrincipalOf is the user or role a document of the backup belongs to: the
+// one recorded with it, else (backups of one grant, and backups made before
+// documents recorded it) the principal of the apply; "" when the backup
+// does not say (a sync's backup made by an older bucketgrant).
+func (b *Backup) PrincipalOf(ref diff.DocRef) string {
+	for _, d := range b.Documents {
+		if d.Document.ID() == ref.ID() && d.Principal != "" {
+			return d.Principal
+		}
+	}
+	if ref.Kind == diff.DocInlinePolicy {
+		return ref.ARN
+	}
+	return b.Principal
+}
+
+// RegionOf is the region of a bucket whose policy the backup holds, ""
+// where it does not say.
+func (b *Backup) RegionOf(bucket string) string {
+	for _, d := range b.Documents {
+		if d.Document.Kind == diff.DocBucketPolicy && bucketOf(d.Document) == bucket && d.Region != "" {
+			return d.Region
+		}
+	}
+	return ""
+}
+
+// UnknownOwners lists the managed policies whose rollback must attach or
+// detach them but whose user or role the backup does not say. A snapshot
+// file can still tell (StateStore looks the attachment up); AWS cannot be
+// asked cheaply, so rollback on AWS refuses such a backup before writing.
+func (b *Backup) UnknownOwners() []string {
+	var out []string
+	for _, d := range b.Documents {
+		if d.Document.Kind == diff.DocManagedPolicy && d.Existed != (d.Written != "") && b.PrincipalOf(d.Document) == "" {
+			out = append(out, d.Document.ARN)
+		}
+	}
+	return out
+}
+
+// Accounts lists the accounts whose identity documents (IAM) and resource
+// documents (key and bucket policies) the backup holds, for checking that
+// the credentials of a rollback reach them.
+func (b *Backup) Accounts() (identity, resource []string) {
+	for _, d := range b.Documents {
+		list := &resource
+		if d.Document.Kind == diff.DocInlinePolicy || d.Document.Kind == diff.DocManagedPolicy {
+			list = &identity
+		}
+		if !slices.Contains(*list, d.Document.Account) {
+			*list = append(*list, d.Document.Account)
+		}
+	}
+	return identity, resource
 }
 
 // RollbackPlan is the plan that restores a backup: each document goes back

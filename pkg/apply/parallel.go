@@ -34,6 +34,9 @@ func applyParallel(ctx context.Context, store Store, p *diff.Plan, changes []dif
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLimits(ctx, store, p, changes, current, o); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	path, err := writeBackup(p, store, changes, current, o)
 	if err != nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
@@ -14,22 +16,30 @@ import (
 )
 
 // StateStore applies a plan to a snapshot file, so the whole flow runs
-// without AWS. Reads come from the file as it is on disk at that moment
-// (another writer's change is seen as a stale document); writes go to a
-// copy in memory, and Finish saves it atomically (a temporary file, then
-// rename) unless the file changed in between. It is safe for the
-// concurrent writes of Options.Parallel.
+// without AWS. Apply takes the file's lock (Lock) for its read-compare-write:
+// under it the copy the writes go to is loaded again, every document is
+// compared with the plan, and Finish saves the copy atomically (a temporary
+// file, then rename). Two writers therefore never save copies of the same
+// file: the second waits, then sees the first one's changes, and is refused
+// as stale only if they touch a document of its own plan. It is safe for
+// the concurrent writes of Options.Parallel.
 type StateStore struct {
 	path     string
 	original []byte
 	// principalOf names the user or role a managed policy belongs to: a
 	// managed policy's ARN does not say whose it is.
 	principalOf func(diff.DocRef) string
+	// LockWait bounds the wait for another writer's lock; negative (as
+	// NewStateStoreFor sets it) means DefaultLockWait, zero not at all.
+	LockWait time.Duration
 
 	mu      sync.Mutex
 	st      *state.State // the copy the writes go to
 	lastRaw []byte       // the file's bytes at the last read, and their parse
 	last    *state.State
+
+	held *StateLock // a lock the caller holds for its whole run (UnderLock)
+	lock *StateLock // the lock Lock took
 }
 
 // NewStateStore opens a snapshot file for applying a plan about one
@@ -49,7 +59,58 @@ func NewStateStoreFor(path string, principalOf func(diff.DocRef) string) (*State
 	if err != nil {
 		return nil, err
 	}
-	return &StateStore{path: path, original: data, st: st, principalOf: principalOf}, nil
+	return &StateStore{path: path, original: data, st: st, principalOf: principalOf, LockWait: -1}, nil
+}
+
+// UnderLock tells the store that the caller already holds the file's lock
+// for a longer stretch (a whole sync, or apply --yes from reading to
+// writing): Lock then only loads the copy again, and Unlock leaves the lock
+// to the caller.
+func (s *StateStore) UnderLock(l *StateLock) { s.held = l }
+
+// Lock takes the file's lock, waiting for another writer at most LockWait,
+// and loads the copy the writes go to from the file as it is now, so that
+// nothing another writer saved before is lost.
+func (s *StateStore) Lock(ctx context.Context) error {
+	if s.held != nil {
+		if s.held.Path() != filepath.Clean(s.path) {
+			return fmt.Errorf("the lock held is on %s, not on %s; nothing was written", s.held.Path(), s.path)
+		}
+	} else {
+		l, err := LockStateFile(ctx, s.path, s.LockWait)
+		if err != nil {
+			return err
+		}
+		s.lock = l
+	}
+	if err := s.reload(); err != nil {
+		s.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Unlock releases the lock Lock took (not a lock given to UnderLock).
+func (s *StateStore) Unlock() {
+	if s.lock != nil {
+		_ = s.lock.Unlock()
+		s.lock = nil
+	}
+}
+
+func (s *StateStore) reload() error {
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return fmt.Errorf("reading the state file: %w", err)
+	}
+	st, err := snapshot.Parse(s.path, data)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.original, s.st = data, st
+	return nil
 }
 
 // Describe names the file.
@@ -61,14 +122,33 @@ func (s *StateStore) Read(_ context.Context, ref diff.DocRef) (string, bool, err
 	if err != nil {
 		return "", false, err
 	}
-	if err := holds(st, ref, s.principalOf(ref)); err != nil {
+	owner := s.ownerIn(st, ref)
+	if err := holds(st, ref, owner); err != nil {
 		return "", false, err
 	}
-	doc := DocIn(st, ref, s.principalOf(ref))
+	doc := DocIn(st, ref, owner)
 	if doc == nil {
 		return "", false, nil
 	}
 	return string(doc.Text), true, nil
+}
+
+// ownerIn is whose an identity document is: principalOf's answer, else for
+// a managed policy the user or role it is attached to in st (a sync's
+// backup made before backups recorded owners does not say).
+func (s *StateStore) ownerIn(st *state.State, ref diff.DocRef) string {
+	owner := s.principalOf(ref)
+	if owner != "" || ref.Kind != diff.DocManagedPolicy {
+		return owner
+	}
+	for _, pr := range st.Principals {
+		for _, m := range pr.AttachedPolicies {
+			if m.ARN == ref.ARN {
+				return pr.ARN
+			}
+		}
+	}
+	return ""
 }
 
 // current returns the file's state as it is on disk now, parsed again only
@@ -137,6 +217,9 @@ func holds(st *state.State, ref diff.DocRef, principal string) error {
 			return fmt.Errorf("%s is not in the state", ref.ARN)
 		}
 	case diff.DocManagedPolicy:
+		if principal == "" {
+			return fmt.Errorf("no user or role in the state has the managed policy %s attached, and what it belongs to is not known (a backup of a sync made by an older bucketgrant does not say)", ref.ARN)
+		}
 		if st.FindPrincipal(principal) == nil {
 			return fmt.Errorf("%s is not in the state", principal)
 		}
@@ -163,7 +246,7 @@ func (s *StateStore) Delete(_ context.Context, ref diff.DocRef) error {
 func (s *StateStore) change(ch diff.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := &diff.Plan{Changes: []diff.Change{ch}, Subject: diff.Subject{PrincipalARN: s.principalOf(ch.Document)}}
+	p := &diff.Plan{Changes: []diff.Change{ch}, Subject: diff.Subject{PrincipalARN: s.ownerIn(s.st, ch.Document)}}
 	if ch.Document.Kind == diff.DocBucketPolicy {
 		p.Grant.Bucket = bucketOf(ch.Document)
 	}
@@ -171,7 +254,8 @@ func (s *StateStore) change(ch diff.Change) error {
 }
 
 // Finish saves the copy over the file, unless the file changed since it was
-// opened.
+// loaded: under the lock only a writer that does not take it (an editor, an
+// older bucketgrant) can have changed it.
 func (s *StateStore) Finish(context.Context) error {
 	now, err := os.ReadFile(s.path)
 	if err != nil {

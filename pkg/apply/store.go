@@ -26,3 +26,34 @@ type Store interface {
 type Finisher interface {
 	Finish(ctx context.Context) error
 }
+
+// Locker is a Store that must be locked for the read-compare-write of one
+// apply (a snapshot file): Apply locks it before its first read and
+// unlocks it after the last write is saved.
+type Locker interface {
+	Lock(ctx context.Context) error
+	Unlock()
+}
+
+// Wrapper is a Store that passes its documents through to another (a
+// store that counts writes, for progress); Apply looks through it for
+// Locker.
+type Wrapper interface {
+	Unwrap() Store
+}
+
+// asStore finds a T in a store or the stores it wraps.
+func asStore[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		w, ok := s.(Wrapper)
+		if !ok {
+			break
+		}
+		s = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

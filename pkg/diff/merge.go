@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bucketgrant/bucketgrant/pkg/limits"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
@@ -18,13 +19,14 @@ import (
 // finds exactly its own. Letters and digits only: IAM accepts nothing else.
 const SidPrefix = "BucketGrant"
 
-// Size limits AWS enforces on writes (aws-facts.md §5).
+// Size limits AWS enforces on writes (pkg/limits holds them, and the one
+// check every write path makes).
 const (
-	KeyPolicyLimit     = 32768 // bytes
-	BucketPolicyLimit  = 20480 // bytes
-	ManagedPolicyLimit = 6144  // characters, white space not counted
-	UserInlineLimit    = 2048  // all of a user's inline policies together
-	RoleInlineLimit    = 10240 // all of a role's inline policies together
+	KeyPolicyLimit     = limits.KeyPolicyBytes     // bytes
+	BucketPolicyLimit  = limits.BucketPolicyBytes  // bytes
+	ManagedPolicyLimit = limits.ManagedPolicyChars // characters, white space not counted
+	UserInlineLimit    = limits.UserInlineChars    // all of a user's inline policies together
+	RoleInlineLimit    = limits.RoleInlineChars    // all of a role's inline policies together
 	maxSidDigest       = 10
 	inlinePolicyPrefix = "bucketgrant-"
 	managedPolicyPath  = "/bucketgrant/"
@@ -41,11 +43,22 @@ func SidFor(principalARN, bucket, prefix, purpose string) string {
 }
 
 // InlinePolicyName is the inline policy that holds a principal's grants on
-// a bucket.
-func InlinePolicyName(bucket string) string { return inlinePolicyPrefix + bucket }
+// a bucket: bucketgrant-<bucket>. A legacy bucket name can run to 255
+// characters and IAM's policy names stop at 128, so a longer name keeps its
+// first characters and ends in a digest of the whole bucket name: stable,
+// and distinct for two buckets that share the first characters.
+func InlinePolicyName(bucket string) string {
+	name := inlinePolicyPrefix + bucket
+	if len(name) <= maxPolicyName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(bucket))
+	digest := hex.EncodeToString(sum[:])[:maxSidDigest]
+	return name[:maxPolicyName-1-len(digest)] + "-" + digest
+}
 
 // maxPolicyName is IAM's limit on a policy name.
-const maxPolicyName = 128
+const maxPolicyName = limits.PolicyNameChars
 
 // ManagedPolicyARN is the customer managed policy that holds a principal's
 // grants on a bucket when its inline policies are full. A managed policy
@@ -513,30 +526,7 @@ func (m *merge) checkSizes() {
 
 // IAMSize counts a document's characters the way IAM does for its size
 // limits: white space outside strings does not count.
-func IAMSize(text []byte) int {
-	n, inString, escaped := 0, false, false
-	for _, r := range string(text) {
-		switch {
-		case inString:
-			n++
-			switch {
-			case escaped:
-				escaped = false
-			case r == '\\':
-				escaped = true
-			case r == '"':
-				inString = false
-			}
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-		default:
-			n++
-			if r == '"' {
-				inString = true
-			}
-		}
-	}
-	return n
-}
+func IAMSize(text []byte) int { return limits.IAMChars(text) }
 
 // docSet returns the documents with the merged changes.
 func (m *merge) docSet() docSet {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/limits"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -61,6 +62,9 @@ type PlanOptions struct {
 	// PrincipalErrors and BucketErrors are what could not be read; the
 	// grants that need them are errors.
 	PrincipalErrors, BucketErrors map[string]error
+	// Quotas gives an account's limits for the limits check (nil: AWS's
+	// defaults).
+	Quotas func(account string) limits.Quotas
 }
 
 // PlanAll plans the grants one after another on a copy of st, so that each
@@ -111,6 +115,16 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			// this guards that invariant, since merging two principals'
 			// grants into one policy would hand each the other's.
 			r.Status, r.Reasons = StatusError, []string{other}
+			continue
+		}
+		if v, err := overLimits(work, p, o.Quotas); err != nil || len(v) > 0 {
+			r.Status, r.Reasons = StatusBlocked, nil
+			if err != nil {
+				r.Status, r.Reasons = StatusError, []string{fmt.Sprintf("checking the limits of %s: %v", g, err)}
+			}
+			for _, x := range v {
+				r.Reasons = append(r.Reasons, x.Error())
+			}
 			continue
 		}
 		if err := apply.ToState(work, p); err != nil {

@@ -34,6 +34,10 @@ type Config struct {
 	Log         *slog.Logger
 	// Progress, when set, is told how far each phase is.
 	Progress func(phase string, done, total int)
+
+	// lock is the snapshot file's lock, held from the read to the last
+	// write so that no other writer's change falls in between.
+	lock *apply.StateLock
 }
 
 func (c *Config) log() *slog.Logger {
@@ -61,6 +65,14 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	}
 	log := c.log()
 	grants := c.File.Grants
+	if c.StatePath != "" && !c.DryRun {
+		l, err := apply.LockStateFile(ctx, c.StatePath, -1)
+		if err != nil {
+			return nil, err
+		}
+		defer l.Unlock()
+		c.lock = l
+	}
 	st, readErrs, sharding, idents, err := c.read(ctx)
 	if err != nil {
 		return nil, err
@@ -76,7 +88,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		grants = mine
 	}
 	po := PlanOptions{ToolVersion: c.ToolVersion, Prune: c.Prune, AllGrants: c.File.Grants,
-		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets}
+		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets, Quotas: c.quotasOf(ctx)}
 	if sharding != nil {
 		k := c.Shard.K
 		po.PruneDoc = func(ref diff.DocRef) bool { return sharding.Doc(ref) == k }
@@ -112,6 +124,10 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 			return nil
 		},
 		Logf: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+		// Recorded in the backup, so that rollback can restore every
+		// principal's managed policy, in every bucket's region.
+		PrincipalOf: func(ref diff.DocRef) string { return run.Principals[ref.ID()] },
+		RegionOf:    func(bucket string) string { return run.Regions[bucket] },
 	})
 	if res != nil {
 		rep.Summary.Written, rep.Summary.Backup = len(res.Written), res.BackupPath
@@ -268,7 +284,14 @@ func (c *Config) docsIn(st *state.State) func(Grant) []string {
 
 func (c *Config) store(run *Run) (apply.Store, error) {
 	if c.StatePath != "" {
-		return apply.NewStateStoreFor(c.StatePath, func(ref diff.DocRef) string { return run.Principals[ref.ID()] })
+		st, err := apply.NewStateStoreFor(c.StatePath, func(ref diff.DocRef) string { return run.Principals[ref.ID()] })
+		if err != nil {
+			return nil, err
+		}
+		if c.lock != nil {
+			st.UnderLock(c.lock)
+		}
+		return st, nil
 	}
 	return &awsStore{accounts: c.Accounts, run: run}, nil
 }
@@ -362,6 +385,9 @@ func (s *countingStore) Delete(ctx context.Context, ref diff.DocRef) error {
 	}
 	return err
 }
+
+// Unwrap lets apply find the store's lock.
+func (s *countingStore) Unwrap() apply.Store { return s.Store }
 
 // Finish passes a snapshot file's save through.
 func (s *countingStore) Finish(ctx context.Context) error {

@@ -1,0 +1,63 @@
+package grantsync
+
+import (
+	"context"
+	"sync"
+
+	"github.com/bucketgrant/bucketgrant/pkg/apply"
+	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/limits"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// overLimits is limits.Check for one grant's plan on the run's working
+// state: a grant whose changes would pass a limit (the managed policy its
+// fallback attaches being one too many, say) is blocked on its own, before
+// its changes join the run's, instead of failing the whole run's write.
+func overLimits(work *state.State, p *diff.Plan, quotas func(string) limits.Quotas) ([]limits.Violation, error) {
+	after := CloneState(work)
+	if err := apply.ToState(after, p); err != nil {
+		return nil, err
+	}
+	var t limits.Touched
+	for _, ch := range p.Changes {
+		switch ch.Document.Kind {
+		case diff.DocKeyPolicy:
+			t.KeyPolicies = append(t.KeyPolicies, ch.Document.ARN)
+		case diff.DocBucketPolicy:
+			t.BucketPolicies = append(t.BucketPolicies, p.Grant.Bucket)
+		case diff.DocManagedPolicy:
+			t.Managed = append(t.Managed, ch.Document.ARN)
+			t.Principals = append(t.Principals, p.Subject.PrincipalARN)
+		case diff.DocInlinePolicy:
+			t.Principals = append(t.Principals, p.Subject.PrincipalARN)
+		}
+	}
+	return limits.Check(work, after, t, quotas), nil
+}
+
+// quotasOf reads each principal account's IAM quotas once (AWS's defaults
+// on a snapshot file, or where IAM does not tell them).
+func (c *Config) quotasOf(ctx context.Context) func(string) limits.Quotas {
+	if c.Accounts == nil {
+		return func(string) limits.Quotas { return limits.Defaults("a snapshot file holds no account's own quotas") }
+	}
+	var mu sync.Mutex
+	cache := map[string]limits.Quotas{}
+	return func(account string) limits.Quotas {
+		mu.Lock()
+		defer mu.Unlock()
+		if q, ok := cache[account]; ok {
+			return q
+		}
+		q := limits.Defaults("the account's own could not be read")
+		if cn, err := c.Accounts.conn(ctx, account); err == nil {
+			// Only an interrupt fails ReadQuotas, and then the run stops
+			// at its next call anyway.
+			q, _ = awsstate.ReadQuotas(ctx, cn.iam, account, cn.label)
+		}
+		cache[account] = q
+		return q
+	}
+}
