@@ -44,6 +44,11 @@ type Document struct {
 	version    string
 	id         string
 	statements []Statement
+	// appended marks a tree extended by an append without a parse
+	// (AppendStatements): its text and typed view are right, but the next
+	// edit parses the text first, so that layouts are detected on parsed
+	// nodes as always.
+	appended bool
 }
 
 // ParseError is a document AWS would refuse, located at a statement and a

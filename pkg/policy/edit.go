@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // Edits change a document in place and keep every byte they do not have to
@@ -49,7 +50,7 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 		return nil
 	}
 	d.detach()
-	return d.edit(func(st style) {
+	appendAll := func(st style) {
 		for _, n := range nodes {
 			if d.stmts.val.kind == kindObject {
 				d.wrapSingleStatement(n, st)
@@ -57,7 +58,49 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 			}
 			d.appendElem(d.stmts.val, n, st)
 		}
-	})
+	}
+	if fresh, ok := d.checkAppended(nodes, stmts); ok {
+		// Every check Parse would make of the new statements passed, and
+		// the rest of the document is as it was parsed: render the new
+		// text and extend the typed view, without parsing the whole
+		// document again (key policies are large, and a plan appends to
+		// them often). Anything unusual takes the full path below, whose
+		// errors name the statement and field.
+		st := detectStyle(d.root)
+		d.root.dirty = true
+		d.stmts.val.dirty = true
+		appendAll(st)
+		var buf bytes.Buffer
+		buf.Grow(len(d.text) + 256*len(nodes))
+		buf.Write(d.lead)
+		d.root.write(&buf)
+		buf.Write(d.trail)
+		d.text = buf.Bytes()
+		d.statements = append(slices.Clip(d.statements), fresh...)
+		d.appended = true
+		return nil
+	}
+	return d.edit(appendAll)
+}
+
+// checkAppended makes, for statements about to be appended, the checks
+// Parse would make of them (parseFragment has refused malformed JSON and
+// repeated members): a well-formed statement for the document's kind, and
+// only the characters IAM and KMS accept.
+// It returns their typed view, or false when the full path must decide.
+func (d *Document) checkAppended(nodes []*node, raw [][]byte) ([]Statement, bool) {
+	out := make([]Statement, len(nodes))
+	for i, n := range nodes {
+		if (d.kind == KindIdentity || d.kind == KindKeyPolicy) && bytes.ContainsFunc(raw[i], func(r rune) bool { return r > 0xFF }) {
+			return nil, false
+		}
+		s, err := parseStatement(len(d.statements)+i, n, d.kind)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
 }
 
 // SetStatementMember sets one member of statement i to a JSON value,
@@ -174,6 +217,11 @@ func (d *Document) statementNode(i int) (*node, error) {
 // edit never changes a tree another document shares: Clone shares the whole
 // tree, and parsed documents are shared between plans.
 func (d *Document) detach() {
+	if d.appended {
+		if fresh, err := Parse(d.text, d.kind); err == nil {
+			*d = *fresh
+		}
+	}
 	r := *d.root
 	r.members = make([]*member, len(d.root.members))
 	for i, m := range d.root.members {

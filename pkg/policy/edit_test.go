@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"reflect"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -65,9 +66,19 @@ func addedStatement(kind Kind) string {
 }
 
 // nodeSpan returns where a node of d's tree sits in d.Bytes(): every node
-// of a freshly parsed document is a slice of its text.
+// of a freshly parsed document is a slice of its text. An append does not
+// parse the document again, so its nodes are found on a parse of the text.
 func nodeSpan(t *testing.T, d *Document, n *node) (int, int) {
 	t.Helper()
+	if n.dirty || cap(d.text)-cap(n.raw) < 0 || cap(d.text)-cap(n.raw) > len(d.text) {
+		var buf bytes.Buffer
+		n.write(&buf)
+		i := bytes.Index(d.text, buf.Bytes())
+		if i < 0 || bytes.Index(d.text[i+1:], buf.Bytes()) >= 0 {
+			t.Fatalf("node not found once in the document text")
+		}
+		return i, i + buf.Len()
+	}
 	start := cap(d.text) - cap(n.raw)
 	if start < 0 || start+len(n.raw) > len(d.text) || !bytes.Equal(d.text[start:start+len(n.raw)], n.raw) {
 		t.Fatalf("node is not a slice of the document text")
@@ -225,11 +236,13 @@ func TestEditAppendTwice(t *testing.T) {
 				}
 			}
 			afterTwo := bytes.Clone(d.Bytes())
-			// Both appended statements are laid out alike.
-			a, _ := d.statementNode(n)
-			b, _ := d.statementNode(n + 1)
-			sa, ea := nodeSpan(t, d, a)
-			sb, eb := nodeSpan(t, d, b)
+			// Both appended statements are laid out alike (spans are
+			// found on a parse of the text: appends do not re-parse).
+			parsed := docFromText(t, string(afterTwo), l.kind)
+			a, _ := parsed.statementNode(n)
+			b, _ := parsed.statementNode(n + 1)
+			sa, ea := nodeSpan(t, parsed, a)
+			sb, eb := nodeSpan(t, parsed, b)
 			if got, want := strings.Replace(string(afterTwo[sb:eb]), "Added1", "Added0", 1), string(afterTwo[sa:ea]); got != want {
 				t.Errorf("the second appended statement is laid out differently:\n%s\n%s", want, got)
 			}
@@ -522,5 +535,65 @@ func TestEditLayoutVariants(t *testing.T) {
 				fuzzEditOne(t, d, c.kind)
 			})
 		}
+	}
+}
+
+// The append fast path gives the document Parse would give: the same text,
+// the same typed statements, and an edit after it behaves as after a parse.
+func TestAppendWithoutReparseEqualsParse(t *testing.T) {
+	docs := map[Kind]string{
+		KindKeyPolicy:    "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-consolepolicy-3\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Root\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::111122223333:root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}",
+		KindBucketPolicy: `{"Version":"2012-10-17","Statement":{"Sid":"One","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}`,
+		KindIdentity:     "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": []\n}",
+	}
+	add := [][]byte{
+		[]byte(`{"Sid":"A1","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}`),
+		[]byte(`{"Sid":"A2","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/Jane"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/*"}}}`),
+	}
+	for kind, text := range docs {
+		d, err := ParseString(text, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts := add
+		if kind == KindIdentity {
+			stmts = [][]byte{[]byte(`{"Sid":"A1","Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*"}`), []byte(`{"Sid":"A2","Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/k"}`)}
+		}
+		if err := d.AppendStatements(stmts...); err != nil {
+			t.Fatalf("%v: %v", kind, err)
+		}
+		want, err := Parse(bytes.Clone(d.Bytes()), kind)
+		if err != nil {
+			t.Fatalf("%v: the appended text does not parse: %v\n%s", kind, err, d.Bytes())
+		}
+		if !reflect.DeepEqual(d.Statements(), want.Statements()) {
+			t.Errorf("%v: typed statements differ from a parse:\n got %+v\nwant %+v", kind, d.Statements(), want.Statements())
+		}
+		for i := range want.Statements() {
+			if !bytes.Equal(d.StatementText(i), want.StatementText(i)) {
+				t.Errorf("%v: statement %d text %q, parse gives %q", kind, i, d.StatementText(i), want.StatementText(i))
+			}
+		}
+		// Edits after the fast path match edits after a parse.
+		if err := d.RemoveStatement(0); err != nil {
+			t.Fatal(err)
+		}
+		if err := want.RemoveStatement(0); err != nil {
+			t.Fatal(err)
+		}
+		if d.String() != want.String() {
+			t.Errorf("%v: an edit after the fast path differs:\n%s\n%s", kind, d.String(), want.String())
+		}
+	}
+	// A statement the kind refuses takes the full path and its error.
+	d := MustParse(docs[KindIdentity], KindIdentity)
+	if err := d.AppendStatements([]byte(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}`)); err == nil {
+		t.Error("a Principal in an identity policy was appended")
+	}
+	if err := d.AppendStatements([]byte(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::café世"}`)); err == nil {
+		t.Error("a character IAM refuses was appended")
+	}
+	if d.String() != docs[KindIdentity] {
+		t.Error("a refused append changed the document")
 	}
 }
