@@ -5,10 +5,68 @@ GO        ?= go
 FUZZTIME  ?= 60s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test oracle bench lint fuzz fuzz-short build example catalog globset-long
+# What --version prints: the tag on a tagged checkout (v1.2.3), else the
+# nearest tag and commit, or the commit alone where there is no tag yet.
+# Without git (a source archive), nothing is stamped and the binary says
+# what its build info knows.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+VERSION_LDFLAGS = $(if $(VERSION),-X main.version=$(VERSION))
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+
+# Release archives: goreleaser, pinned (the Go module proxy serves it; the
+# first run builds it, a few minutes on two cores).
+GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
+
+# The container image (tools/ociimage): linux platforms, its name, where it
+# goes, and the time it records (the commit's, for a reproducible digest).
+IMAGE_PLATFORMS  ?= linux/amd64 linux/arm64
+IMAGE_REPOSITORY ?= ghcr.io/bucketgrant/bucketgrant
+IMAGE_DIR        ?= dist/image
+IMAGE_PUSH       ?=
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: test oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
-	$(GO) build -o bin/bucketgrant ./cmd/bucketgrant
+	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary of make build
+# into $(DESTDIR)$(BINDIR). Without root: make install PREFIX=$$HOME/.local
+install: build
+	install -d '$(DESTDIR)$(BINDIR)'
+	install -m 0755 bin/bucketgrant '$(DESTDIR)$(BINDIR)/bucketgrant'
+
+# Every release archive (linux, darwin, windows on amd64 and arm64) and
+# their checksums in dist/release, exactly as a tag would publish them; nothing
+# is published.
+release-snapshot:
+	$(GORELEASER) release --snapshot --clean
+
+# The container image as an OCI layout in $(IMAGE_DIR)/oci, and the same as
+# one tar ($(IMAGE_DIR)/bucketgrant-oci.tar, for podman/docker load). No
+# daemon, no registry, no base image. IMAGE_PUSH="REF..." also pushes it
+# (credentials from ~/.docker/config.json).
+image:
+	@test -n '$(VERSION)' || { echo 'make image needs VERSION=... (no git to describe the commit)'; exit 1; }
+	@for p in $(IMAGE_PLATFORMS); do \
+		os=$${p%%/*}; arch=$${p#*/}; \
+		echo "building $$p"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(VERSION_LDFLAGS)' \
+			-o '$(IMAGE_DIR)/'$$os-$$arch/bucketgrant ./cmd/bucketgrant || exit 1; \
+	done
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) -C tools run ./ociimage -version '$(VERSION)' -repository '$(IMAGE_REPOSITORY)' \
+		$(foreach p,$(IMAGE_PLATFORMS),-binary $(p)='$(abspath $(IMAGE_DIR))/$(subst /,-,$(p))/bucketgrant') \
+		-out '$(abspath $(IMAGE_DIR))/oci' -archive '$(abspath $(IMAGE_DIR))/bucketgrant-oci.tar' \
+		$(foreach r,$(IMAGE_PUSH),-push $(r))
+
+# The Kubernetes example, decoded strictly into the API types and checked
+# against the image (also part of make test).
+k8s-check:
+	$(GO) -C tools run ./k8scheck '$(CURDIR)/examples/kubernetes/cronjob.yaml'
+
+clean:
+	rm -rf bin dist
 
 # The main job on the bundled example: no AWS account needed.
 example:
@@ -28,10 +86,18 @@ oracle/node_modules/.package-lock.json: oracle/package.json oracle/package-lock.
 catalog: oracle
 	$(GO) run ./internal/sar/gen
 
+# tools/ is a module of its own (the image builder and the Kubernetes
+# check), so ./... does not reach it. Its TestImage compresses the real
+# 20 MB binary, which under the race detector alone takes minutes; it runs
+# without it. The concurrent paths it goes through (writing the layout,
+# pushing) run under the race detector in the other tests, on small binaries.
 test: oracle
 	$(GO) vet ./...
+	$(GO) -C tools vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'GlobSetProperty' ./pkg/policy
+	$(GO) -C tools test -race -count=1 -skip '^TestImage$$' ./...
+	$(GO) -C tools test -count=1 -run '^TestImage$$' ./ociimage
 	$(MAKE) --no-print-directory fuzz-short
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
 
@@ -41,7 +107,9 @@ bench: oracle
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) -C tools vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) -C tools run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # The resource-set property test at length: GLOBSET_SETS random pattern
 # sets (100,000 in `make test`) against brute force, with another seed.

@@ -359,7 +359,18 @@ func WriteLayout(dir string, idx v1.ImageIndex, repository, version string) erro
 	})); err != nil {
 		return fmt.Errorf("writing the OCI layout: %w", err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	// Readable by everyone, like any build output (MkdirTemp makes 0700, and
+	// the layout writer makes its files executable).
+	err = filepath.WalkDir(tmp, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(path, 0o755)
+		}
+		return os.Chmod(path, 0o644)
+	})
+	if err != nil {
 		return err
 	}
 	if err := os.RemoveAll(dir); err != nil {
@@ -424,6 +435,9 @@ func WriteArchive(layoutDir, archive string, created time.Time) error {
 		}
 	}
 	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
