@@ -399,3 +399,49 @@ func TestCISyncStep(t *testing.T) {
 		t.Errorf("after the three shards, drift is left (exit %d):\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestReleaseWorkflow keeps the release workflow on the Makefile's pins:
+// the same goreleaser, and the image repository make image names.
+func TestReleaseWorkflow(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w struct {
+		On struct {
+			Push struct{ Tags []string }
+		}
+		Env  map[string]string
+		Jobs map[string]struct {
+			Steps []struct{ Run string }
+		}
+	}
+	if err := yaml.Unmarshal(data, &w); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.On.Push.Tags) == 0 {
+		t.Error("the release workflow does not run on tags")
+	}
+	pin := regexp.MustCompile(`goreleaser/v2@(v[0-9.]+)`)
+	inMake, inWorkflow := pin.FindStringSubmatch(string(makefile)), pin.FindStringSubmatch(w.Env["GORELEASER"])
+	if inMake == nil || inWorkflow == nil || inMake[1] != inWorkflow[1] {
+		t.Errorf("goreleaser pinned at %v in the Makefile, %v in the workflow", inMake, inWorkflow)
+	}
+	repo := regexp.MustCompile(`(?m)^IMAGE_REPOSITORY\s*\?=\s*(\S+)`).FindStringSubmatch(string(makefile))
+	var runs strings.Builder
+	for _, s := range w.Jobs["release"].Steps {
+		runs.WriteString(s.Run + "\n")
+	}
+	if repo == nil || !strings.Contains(runs.String(), repo[1]+":$GITHUB_REF_NAME") {
+		t.Errorf("the workflow does not push %v:TAG", repo)
+	}
+	for _, want := range []string{"make test", "make image", "$GORELEASER release --clean"} {
+		if !strings.Contains(runs.String(), want) {
+			t.Errorf("the release workflow does not run %q", want)
+		}
+	}
+}

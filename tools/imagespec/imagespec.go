@@ -18,6 +18,11 @@ const (
 	// UserName and Home name that user and its home directory.
 	UserName = "bucketgrant"
 	Home     = "/home/bucketgrant"
+	// BackupDir is where the image's bucketgrant keeps its backups
+	// (BUCKETGRANT_BACKUP_DIR is set to it). It exists in the image, owned
+	// by the user, so a volume mounted there starts out writable for it
+	// (Docker and Podman copy a directory's owner to a new named volume).
+	BackupDir = "/var/lib/bucketgrant/backups"
 	// CABundlePath is the first file Go's crypto/x509 reads on Linux.
 	CABundlePath = "/etc/ssl/certs/ca-certificates.crt"
 )

@@ -408,11 +408,12 @@ func (m *Manifest) checkContainer(what string, cj *batchv1.CronJob, c corev1.Con
 	if backups == "" {
 		backups = env["BUCKETGRANT_BACKUP_DIR"]
 	}
+	if backups == "" {
+		backups = imagespec.BackupDir // the image sets BUCKETGRANT_BACKUP_DIR
+	}
 	_, yes := flags["yes"]
 	if _, y := flags["y"]; y || yes {
-		if backups == "" {
-			fail("sync --yes without --backup-dir or BUCKETGRANT_BACKUP_DIR: the backups would go to the container's home and vanish with it")
-		} else if vm, v, ok := mountOf(backups, mounts, volumes); !ok || v.PersistentVolumeClaim == nil {
+		if vm, v, ok := mountOf(backups, mounts, volumes); !ok || v.PersistentVolumeClaim == nil {
 			fail("backup directory %s is not on a persistentVolumeClaim: the backups would vanish with the pod", backups)
 		} else if vm.ReadOnly {
 			fail("backup directory %s is mounted read-only", backups)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bucketgrant/bucketgrant/tools/imagespec"
 )
 
 var (
@@ -139,7 +141,7 @@ func TestCheckFinds(t *testing.T) {
 		{"grants key", "  grants.yaml: |", "  grant.yaml: |", "has no key for grants.yaml"},
 		{"grants not mounted", "mountPath: /etc/bucketgrant\n", "mountPath: /etc/grants\n", "no volume is mounted there"},
 		{"backups on emptyDir", "mountPath: /var/lib/bucketgrant/backups", "mountPath: /var/lib/other", "not on a persistentVolumeClaim"},
-		{"no backup dir", "                - name: BUCKETGRANT_BACKUP_DIR\n                  value: /var/lib/bucketgrant/backups\n", "", "without --backup-dir or BUCKETGRANT_BACKUP_DIR"},
+		{"default backup dir not on the claim", "                - name: BUCKETGRANT_BACKUP_DIR\n                  value: /var/lib/bucketgrant/backups\n", "                - name: BUCKETGRANT_BACKUP_DIR\n                  value: /tmp/backups\n", "backup directory /tmp/backups is not on a persistentVolumeClaim"},
 		{"unset variable", "$(JOB_COMPLETION_INDEX)/4", "$(SHARD)/4", "$(SHARD) is not set"},
 		{"not indexed", "completionMode: Indexed", "completionMode: NonIndexed", "only an Indexed job sets"},
 		{"schedule fields", `schedule: "17 * * * *"`, `schedule: "17 * * *"`, "4 fields"},
@@ -171,6 +173,24 @@ func TestCheckFinds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestImageDefaultBackupDir: without BUCKETGRANT_BACKUP_DIR in the
+// manifest, the image's own setting applies, which the example's claim is
+// mounted at.
+func TestImageDefaultBackupDir(t *testing.T) {
+	env := "                - name: BUCKETGRANT_BACKUP_DIR\n                  value: /var/lib/bucketgrant/backups\n"
+	good := readExample(t)
+	if !strings.Contains(good, env) {
+		t.Fatal("the example no longer sets BUCKETGRANT_BACKUP_DIR")
+	}
+	if _, errs := Check("cronjob.yaml", []byte(strings.Replace(good, env, "", 1))); len(errs) > 0 {
+		t.Errorf("without the variable: %v", errs)
+	}
+	moved := strings.Replace(strings.Replace(good, env, "", 1), "mountPath: /var/lib/bucketgrant/backups", "mountPath: /backups", 1)
+	if _, errs := Check("cronjob.yaml", []byte(moved)); !strings.Contains(fmt.Sprint(errs), "backup directory "+imagespec.BackupDir+" is not on a persistentVolumeClaim") {
+		t.Errorf("the claim away from the image's backup directory: %v", errs)
 	}
 }
 

@@ -35,6 +35,7 @@ const (
 	UserName          = imagespec.UserName
 	Home              = imagespec.Home
 	CABundlePath      = imagespec.CABundlePath
+	BackupDir         = imagespec.BackupDir
 )
 
 // Options say what to assemble.
@@ -157,7 +158,7 @@ func platformImage(p platform, binPath string, base v1.Layer, o Options, created
 	at := v1.Time{Time: created}
 	img, err = mutate.Append(img,
 		mutate.Addendum{Layer: base, MediaType: types.OCILayer, History: v1.History{Created: at,
-			CreatedBy: "bucketgrant ociimage: CA certificates, /etc/passwd and /etc/group with user " + strconv.Itoa(UID) + ", " + Home + ", /tmp"}},
+			CreatedBy: "bucketgrant ociimage: CA certificates, /etc/passwd and /etc/group with user " + strconv.Itoa(UID) + ", " + Home + ", " + BackupDir + ", /tmp"}},
 		mutate.Addendum{Layer: binLayer, MediaType: types.OCILayer, History: v1.History{Created: at,
 			CreatedBy: "bucketgrant ociimage: " + BinaryPath + " " + o.Version}},
 	)
@@ -186,7 +187,7 @@ func platformImage(p platform, binPath string, base v1.Layer, o Options, created
 		Entrypoint: []string{BinaryPath},
 		User:       strconv.Itoa(UID) + ":" + strconv.Itoa(GID),
 		WorkingDir: Home,
-		Env:        []string{"PATH=/usr/local/bin", "HOME=" + Home},
+		Env:        []string{"PATH=/usr/local/bin", "HOME=" + Home, "BUCKETGRANT_BACKUP_DIR=" + BackupDir},
 		Labels:     labels,
 	}
 	img, err = mutate.ConfigFile(img, cf)
@@ -260,6 +261,10 @@ func baseLayer(certs []byte, created time.Time) (v1.Layer, error) {
 		dir(home, UID, GID, 0o700),
 		// os.CreateTemp and the atomic snapshot writes need a writable /tmp.
 		dir("tmp/", 0, 0, 0o1777),
+		dir("var/", 0, 0, 0o755),
+		dir("var/lib/", 0, 0, 0o755),
+		dir("var/lib/bucketgrant/", 0, 0, 0o755),
+		dir(strings.TrimPrefix(BackupDir, "/")+"/", UID, GID, 0o700),
 	}, created)
 }
 

@@ -274,7 +274,7 @@ func TestImage(t *testing.T) {
 	// up here.
 	want := []string{"etc", "etc/group", "etc/nsswitch.conf", "etc/passwd", "etc/ssl", "etc/ssl/certs",
 		"etc/ssl/certs/ca-certificates.crt", "home", "home/bucketgrant", "tmp", "usr", "usr/local", "usr/local/bin",
-		"usr/local/bin/bucketgrant"}
+		"usr/local/bin/bucketgrant", "var", "var/lib", "var/lib/bucketgrant", "var/lib/bucketgrant/backups"}
 	if !slices.Equal(names, want) {
 		t.Errorf("image files:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
@@ -290,6 +290,12 @@ func TestImage(t *testing.T) {
 	}
 	if h := fs["home/bucketgrant"].h; h == nil || h.Uid != UID || h.Gid != GID {
 		t.Errorf("home directory %+v: want owned by %d:%d", h, UID, GID)
+	}
+	if h := fs["var/lib/bucketgrant/backups"].h; h == nil || h.Uid != UID || h.Gid != GID {
+		t.Errorf("backup directory %+v: want owned by %d:%d", h, UID, GID)
+	}
+	if !slices.Contains(cf.Config.Env, "BUCKETGRANT_BACKUP_DIR="+BackupDir) {
+		t.Errorf("env %q: want BUCKETGRANT_BACKUP_DIR=%s", cf.Config.Env, BackupDir)
 	}
 	if h := fs["tmp"].h; h == nil || h.Mode&0o1777 != 0o1777 {
 		t.Errorf("/tmp %+v: want mode 1777", h)
@@ -363,8 +369,9 @@ func runInImage(t *testing.T, root string, cf *v1.ConfigFile) {
 		t.Errorf("bucketgrant --version printed %q: want the stamped version %s", out, testVersion)
 	}
 
-	// The scheduled job itself, offline: the user can read its files and
-	// write the snapshot and the backups in its home.
+	// The scheduled job itself, offline: the user can read its files,
+	// write the snapshot in its home and the backups where the image's
+	// BUCKETGRANT_BACKUP_DIR says.
 	out, err = command("sync", "-f", "grants.yaml", "--state", "organisation.json", "--yes").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bucketgrant sync in the image: %v\n%s", err, out)
@@ -372,9 +379,13 @@ func runInImage(t *testing.T, root string, cf *v1.ConfigFile) {
 	if !strings.Contains(string(out), "5 grants: 2 in sync, 3 fixed") {
 		t.Errorf("sync in the image printed:\n%s", out)
 	}
-	backups, _ := filepath.Glob(filepath.Join(home, ".local", "state", "bucketgrant", "backups", "*.json"))
+	backupDir := filepath.Join(home, ".local", "state", "bucketgrant", "backups")
+	if chroot {
+		backupDir = filepath.Join(root, BackupDir)
+	}
+	backups, _ := filepath.Glob(filepath.Join(backupDir, "*.json"))
 	if len(backups) != 1 {
-		t.Errorf("backups in the image's home: %v, want one", backups)
+		t.Errorf("backups in %s: %v, want one", backupDir, backups)
 	}
 
 	if chroot {
