@@ -481,13 +481,13 @@ func (m *Manifest) fileFromMounts(ns, p string, mounts map[string]corev1.VolumeM
 	case v.ConfigMap != nil:
 		cm := m.ConfigMaps[key(ns, v.ConfigMap.Name)]
 		if cm == nil {
-			return nil, fmt.Errorf("ConfigMap %q is not defined", v.ConfigMap.Name)
+			return nil, fmt.Errorf("the ConfigMap %q is not defined", v.ConfigMap.Name)
 		}
 		data, items = cm.Data, v.ConfigMap.Items
 	case v.Secret != nil:
 		s := m.Secrets[key(ns, v.Secret.SecretName)]
 		if s == nil {
-			return nil, fmt.Errorf("Secret %q is not defined", v.Secret.SecretName)
+			return nil, fmt.Errorf("the Secret %q is not defined", v.Secret.SecretName)
 		}
 		data = map[string]string{}
 		for k, b := range s.Data {
