@@ -342,7 +342,7 @@ func TestCIInstallStep(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("install step exit %d:\n%s", code, out)
 			}
-			if !strings.Contains(out, "bucketgrant version") {
+			if !regexp.MustCompile(`bucketgrant \S+ \(go`).MatchString(out) {
 				t.Errorf("the step does not show the installed version:\n%s", out)
 			}
 			p, err := os.ReadFile(ghPath)
