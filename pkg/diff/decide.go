@@ -323,34 +323,62 @@ func (v *verdict) describeShape() []string {
 }
 
 // condition says in words which unknown values the verdict holds for, ""
-// when it holds for all of them.
+// when it holds for all of them. When the live assignments are a product
+// of per-key choices it names the values of each key that work; when they
+// are not (a deny that needs two unknown keys at once), it names the
+// combinations that are denied.
 func (v *verdict) condition() string {
 	if len(v.dead) == 0 || v.undecided {
 		return ""
 	}
-	var parts []string
+	var unknown []int
 	for i, f := range v.frees {
-		if f.client {
-			continue
-		}
-		var ok []string
-		for _, u := range v.live {
-			d := describeValue(f.key, f.values[u[i]])
-			if !slices.Contains(ok, d) {
-				ok = append(ok, d)
-			}
-		}
-		all := true
-		for j := range f.values {
-			if !slices.ContainsFunc(v.live, func(u assignment) bool { return u[i] == j }) {
-				all = false
-			}
-		}
-		if !all {
-			parts = append(parts, strings.Join(ok, " or "))
+		if !f.client {
+			unknown = append(unknown, i)
 		}
 	}
-	return strings.Join(parts, ", and ")
+	// The projection of the live set on each key, and whether the live
+	// set is their product.
+	proj := make([][]int, len(v.frees))
+	product := 1
+	for _, i := range unknown {
+		for _, u := range v.live {
+			if !slices.Contains(proj[i], u[i]) {
+				proj[i] = append(proj[i], u[i])
+			}
+		}
+		product *= len(proj[i])
+	}
+	if product == len(v.live) {
+		var parts []string
+		for _, i := range unknown {
+			if len(proj[i]) == len(v.frees[i].values) {
+				continue
+			}
+			var ok []string
+			for _, j := range proj[i] {
+				ok = appendNew(ok, describeValue(v.frees[i].key, v.frees[i].values[j]))
+			}
+			parts = append(parts, strings.Join(ok, " or "))
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, ", and ")
+		}
+	}
+	const maxCombos = 3
+	var combos []string
+	for _, u := range v.dead {
+		if len(combos) == maxCombos {
+			combos = append(combos, "…")
+			break
+		}
+		var c []string
+		for _, i := range unknown {
+			c = append(c, describeValue(v.frees[i].key, v.frees[i].values[u[i]]))
+		}
+		combos = appendNew(combos, strings.Join(c, " and "))
+	}
+	return "not (" + strings.Join(combos, ") and not (") + ")"
 }
 
 // freeKeyNames lists every key the verdict was decided over without a

@@ -180,3 +180,11 @@ func TestProbesObjectSets(t *testing.T) {
 		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
 	}
 }
+
+// A deny that needs two keys bucketgrant cannot read at once: every value
+// of each key is allowed with some value of the other, but not every
+// combination; the verdict names the combinations denied, never "works".
+func TestProbeDenyOnTwoUnknownKeys(t *testing.T) {
+	runProbe(t, probe{name: "two unknown keys", snap: crossSnap, want: "depends", phrase: "aws:PrincipalTag/team",
+		bucket: `{"Sid":"Both",` + denyS3 + `,"Condition":{"StringEquals":{"aws:PrincipalTag/team":"data","aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}`})
+}
