@@ -2,11 +2,11 @@ package policy
 
 import (
 	"bytes"
-	"reflect"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
