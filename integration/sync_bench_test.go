@@ -35,6 +35,15 @@ func benchAccount(i int) string { return fmt.Sprintf("%012d", 100000000001+i) }
 // 10,240-character budget, where a user's 2,048 would push the grants into
 // managed policies.
 func benchOrg() (*state.State, *grantsync.File) {
+	return scaledOrg(benchGrants)
+}
+
+// scaledOrg is benchOrg's organisation for any number of grants, with
+// principals, buckets and keys in the same proportion (a fifth, a tenth
+// and a twentieth of the grants).
+func scaledOrg(grants int) (*state.State, *grantsync.File) {
+	benchPrincipals, benchBuckets, benchKeys := max(1, grants/5), max(1, grants/10), max(1, grants/20)
+	benchGrants := grants
 	st := &state.State{}
 	for i := range benchKeys {
 		acct := benchAccount(i % benchAccounts)
