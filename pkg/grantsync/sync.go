@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +93,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets, Quotas: c.quotasOf(ctx)}
 	if sharding != nil {
 		k := c.Shard.K
-		po.PruneDoc = func(ref diff.DocRef) bool { return sharding.Doc(ref) == k }
+		po.OwnsDoc = func(id string) bool { return sharding.Doc(id) == k }
 	}
 	c.progress("planning", 0, len(grants))
 	run, err := PlanAll(st, c.File, grants, po)
@@ -209,6 +211,7 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 		for _, g := range grants {
 			targets = append(targets, awsstate.Target{Principal: g.Principal, Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g)})
 		}
+		targets = append(targets, c.listedBuckets()...)
 		res, err := read(targets)
 		if err != nil {
 			return nil, errs, nil, nil, err
@@ -226,6 +229,7 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	for _, g := range grants {
 		targets = append(targets, awsstate.Target{Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g)})
 	}
+	targets = append(targets, c.listedBuckets()...)
 	bres, err := read(targets)
 	if err != nil {
 		return nil, errs, nil, nil, err
@@ -249,6 +253,26 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	return st, errs, sh, idents, nil
 }
 
+// listedBuckets are, for --prune, the buckets the file lists under buckets:
+// without a grant on them: the file names them, so prune reads them to
+// remove what is left of their grants.
+func (c *Config) listedBuckets() []awsstate.Target {
+	if !c.Prune {
+		return nil
+	}
+	granted := map[string]bool{}
+	for _, g := range c.File.Grants {
+		granted[g.Bucket] = true
+	}
+	var out []awsstate.Target
+	for _, name := range slices.Sorted(maps.Keys(c.File.Buckets)) {
+		if !granted[name] {
+			out = append(out, awsstate.Target{Bucket: name, BucketAccount: c.File.Buckets[name].Account})
+		}
+	}
+	return out
+}
+
 // readStale adds to st, for --prune, the principals that bucketgrant's
 // stale statements name but the file no longer does.
 func (c *Config) readStale(st *state.State, read func([]awsstate.Target) (*awsstate.ManyResult, error)) error {
@@ -256,7 +280,7 @@ func (c *Config) readStale(st *state.State, read func([]awsstate.Target) (*awsst
 		return nil
 	}
 	var ts []awsstate.Target
-	for _, arn := range stalePrincipals(st, keepSids(st, c.File.Grants)) {
+	for _, arn := range stalePrincipals(st, newScope(st, c.File, c.File.Grants, nil)) {
 		ts = append(ts, awsstate.Target{Principal: arn})
 	}
 	if len(ts) == 0 {
