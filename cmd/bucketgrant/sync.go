@@ -45,6 +45,7 @@ func syncCommand(s *streams) *command {
 				&cli.IntFlag{Name: "max-attempts", Usage: "tries of each AWS call, retries included", DefaultText: "the profile's max_attempts or AWS_MAX_ATTEMPTS, else 3"},
 				&cli.DurationFlag{Name: "retry-max-backoff", Usage: "longest wait between two tries of an AWS call", DefaultText: "20s"},
 				&cli.DurationFlag{Name: "timeout", Value: awsstate.DefaultTimeout, Usage: "time each try of an AWS call may take before it is abandoned (and retried)"},
+				&cli.StringFlag{Name: "rate-limit", Usage: "AWS calls per second per account, KEY=N,... over the defaults (KEY: iam, iam:write, kms, kms:PutKeyPolicy, s3, s3:write, ...; 0 no limit; none lifts all)", DefaultText: awsstate.DefaultRateLimits().String(), EnvVars: []string{"BUCKETGRANT_RATE_LIMIT"}},
 			},
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
@@ -56,6 +57,7 @@ func syncCommand(s *streams) *command {
 					format: c.String("format"), logFormat: c.String("log-format"), backupDir: c.String("backup-dir"),
 					region: c.String("region"), endpoint: c.String("endpoint-url"), debug: c.Bool("debug") || debugEnabled,
 					maxAttempts: c.Int("max-attempts"), maxBackoff: c.Duration("retry-max-backoff"), timeout: c.Duration("timeout"),
+					rateLimit: c.String("rate-limit"),
 				}
 				if err := o.validate(); err != nil {
 					return err
@@ -95,6 +97,7 @@ type syncOptions struct {
 	debug                 bool
 	maxAttempts           int
 	maxBackoff, timeout   time.Duration
+	rateLimit             string
 }
 
 func (o syncOptions) validate() error {
@@ -131,9 +134,13 @@ func runSync(ctx context.Context, o syncOptions, s *streams) error {
 		}
 		cfg.Shard = &sh
 	}
+	limits, err := awsstate.ParseRateLimits(o.rateLimit)
+	if err != nil {
+		return usagef("%v", err)
+	}
 	if o.statePath == "" {
 		cfg.Accounts = &grantsync.Accounts{Creds: f.Credentials, EndpointURL: o.endpoint, Region: o.region,
-			MaxAttempts: o.maxAttempts, MaxBackoff: o.maxBackoff, Timeout: o.timeout}
+			MaxAttempts: o.maxAttempts, MaxBackoff: o.maxBackoff, Timeout: o.timeout, RateLimits: limits}
 		if o.debug {
 			// The call log: the same configuration LoadClients makes for
 			// sync, with the debug log attached.
