@@ -118,7 +118,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	counting := &countingStore{Store: store, onWrite: func() { c.progress("writing", int(written.Add(1)), total) }}
 	log.Info("writing", "documents", total)
 	res, err := apply.Apply(ctx, counting, run.Plan, apply.Options{
-		BackupDir: c.BackupDir, Parallel: c.Parallel,
+		BackupDir: c.BackupDir, Parallel: c.Parallel, CheckAtWrite: true,
 		KeyPolicyCallerFor: func(key diff.DocRef) *policy.Caller {
 			if id, ok := idents[key.Account]; ok && id.ARN != "" {
 				return &policy.Caller{ARN: id.ARN, Account: id.Account}
