@@ -128,8 +128,12 @@ func ownDocs(st *state.State, named map[string]bool, fn func(ref diff.DocRef, do
 		}
 	}
 	inlineBucket := map[string]string{}
+	var long []string // names whose managed policy is named by a digest alone
 	for b := range named {
 		inlineBucket[diff.InlinePolicyName(b)] = b
+		if len(b) > 64 {
+			long = append(long, b)
+		}
 	}
 	for i := range st.Principals {
 		p := &st.Principals[i]
@@ -150,7 +154,7 @@ func ownDocs(st *state.State, named map[string]bool, fn func(ref diff.DocRef, do
 			mp := &p.AttachedPolicies[j]
 			// Only the principal's own managed policy (its ARN carries a
 			// digest of the principal's) for a bucket the file names.
-			bucket := managedBucket(mp.ARN, p.ARN, named)
+			bucket := managedBucket(mp.ARN, p.ARN, named, long)
 			if bucket == "" {
 				continue
 			}
@@ -269,7 +273,7 @@ func actionsOfStmt(s policy.Statement) []string {
 
 // managedBucket returns the bucket of the file for which arn is principal's
 // own managed policy (diff.ManagedPolicyARN), "" when it is none of them.
-func managedBucket(arn, principal string, named map[string]bool) string {
+func managedBucket(arn, principal string, named map[string]bool, long []string) string {
 	if !isOwnManaged(arn) {
 		return ""
 	}
@@ -282,8 +286,8 @@ func managedBucket(arn, principal string, named map[string]bool) string {
 		}
 	}
 	// A long bucket name gives a name made of a digest alone.
-	for b := range named {
-		if len(b) > 64 && diff.ManagedPolicyARN(principal, b) == arn {
+	for _, b := range long {
+		if diff.ManagedPolicyARN(principal, b) == arn {
 			return b
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -146,6 +147,10 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		}
 		return c.finish(rep), nil
 	}
+	// The combined plan holds every written document twice (before and
+	// after); verifying needs neither, so it is let go before verifying
+	// reads everything back.
+	run.Plan = nil
 	if err := c.verify(ctx, store, st, run, res); err != nil {
 		return nil, err
 	}
@@ -363,20 +368,51 @@ func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State,
 			return fmt.Errorf("verifying: %w", err)
 		}
 	}
+	// Planning again only reads the state: it runs on every core, a group
+	// of grants at a time. The grants of a group share their bucket's and
+	// key's policies, so the planner's cache of parsed documents finds
+	// them while the group is planned.
+	groups := map[string][]*GrantResult{}
+	var order []string
 	for _, r := range run.Results {
 		if r.Status != StatusDrift && r.Status != StatusInSync {
 			continue
 		}
-		p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
-		switch {
-		case err != nil:
-			r.Status, r.Reasons = StatusError, append(r.Reasons, "verifying after the write: "+err.Error())
-		case p.Blocked() || !p.Empty():
-			r.Status, r.Reasons = StatusError, append(r.Reasons, "the documents were written, but planning again still finds changes; run sync again, or look for another writer")
-		case r.Status == StatusDrift:
-			r.Status = StatusFixed
+		g := "bucket:" + r.Grant.Bucket
+		if k := after.KeyForBucket(after.FindBucket(r.Grant.Bucket)); k != nil {
+			g = "key:" + k.ARN
 		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], r)
 	}
+	work := make(chan []*GrantResult)
+	var planners sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		planners.Add(1)
+		go func() {
+			defer planners.Done()
+			for group := range work {
+				for _, r := range group {
+					p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
+					switch {
+					case err != nil:
+						r.Status, r.Reasons = StatusError, append(r.Reasons, "verifying after the write: "+err.Error())
+					case p.Blocked() || !p.Empty():
+						r.Status, r.Reasons = StatusError, append(r.Reasons, "the documents were written, but planning again still finds changes; run sync again, or look for another writer")
+					case r.Status == StatusDrift:
+						r.Status = StatusFixed
+					}
+				}
+			}
+		}()
+	}
+	for _, g := range order {
+		work <- groups[g]
+	}
+	close(work)
+	planners.Wait()
 	c.progress("verifying", len(res.Written), len(res.Written))
 	return nil
 }
