@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
+	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
@@ -35,6 +37,15 @@ func benchAccount(i int) string { return fmt.Sprintf("%012d", 100000000001+i) }
 // 10,240-character budget, where a user's 2,048 would push the grants into
 // managed policies.
 func benchOrg() (*state.State, *grantsync.File) {
+	return scaledOrg(benchGrants)
+}
+
+// scaledOrg is benchOrg's organisation for any number of grants, with
+// principals, buckets and keys in the same proportion (a fifth, a tenth
+// and a twentieth of the grants).
+func scaledOrg(grants int) (*state.State, *grantsync.File) {
+	benchPrincipals, benchBuckets, benchKeys := max(1, grants/5), max(1, grants/10), max(1, grants/20)
+	benchGrants := grants
 	st := &state.State{}
 	for i := range benchKeys {
 		acct := benchAccount(i % benchAccounts)
@@ -75,21 +86,32 @@ func benchOrg() (*state.State, *grantsync.File) {
 
 // BenchmarkSync measures one sync of the whole organisation against the
 // test server with 20 ms per call: API calls per grant (reads and writes)
-// against the minimum, and the wall time against the bound that the call
-// count and --parallel set. Run it with
+// against the minimum, and the wall time against the floor that the call
+// count and --parallel set. The test server has no quotas, so the first two
+// runs lift the client-side rate limits (the floor is about calls and
+// parallelism); the third keeps sync's default limits, to show what they
+// cost. Run it with
 //
-//	go test ./integration -run '^$' -bench Sync -benchtime 1x
+//	go test ./integration -run '^$' -bench 'Sync$' -benchtime 1x
 func BenchmarkSync(b *testing.B) {
-	for _, parallel := range []int{8, 32} {
-		b.Run(fmt.Sprintf("parallel=%d", parallel), func(b *testing.B) {
+	for _, run := range []struct {
+		name     string
+		parallel int
+		limits   awsstate.RateLimits
+	}{
+		{"parallel=8", 8, awsstate.NoRateLimits()},
+		{"parallel=32", 32, awsstate.NoRateLimits()},
+		{"parallel=32/default-rate-limits", 32, awsstate.DefaultRateLimits()},
+	} {
+		b.Run(run.name, func(b *testing.B) {
 			for range b.N {
-				benchSyncOnce(b, parallel)
+				benchSyncOnce(b, run.parallel, run.limits)
 			}
 		})
 	}
 }
 
-func benchSyncOnce(b *testing.B, parallel int) {
+func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	b.StopTimer()
 	ctx := context.Background()
 	srv := awsfake.Start(b)
@@ -100,7 +122,7 @@ func benchSyncOnce(b *testing.B, parallel int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	accounts := &grantsync.Accounts{Load: func(ctx context.Context, account string, _ grantsync.Account) (aws.Config, string, error) {
+	accounts := &grantsync.Accounts{RateLimits: limits, Load: func(ctx context.Context, account string, _ grantsync.Account) (aws.Config, string, error) {
 		cfg, err := env.Config(ctx, account, "")
 		return cfg, "admin of " + account, err
 	}}
@@ -124,6 +146,9 @@ func benchSyncOnce(b *testing.B, parallel int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if phase != "" {
+		b.Logf("%s: %s", phase, time.Since(phaseStart).Round(time.Millisecond))
+	}
 	if rep.Summary.Fixed != benchGrants {
 		b.Fatalf("%d of %d grants fixed: %+v", rep.Summary.Fixed, benchGrants, rep.Summary)
 	}
@@ -133,30 +158,61 @@ func benchSyncOnce(b *testing.B, parallel int) {
 	docs := rep.Summary.Written
 
 	// The floor of reading every document once with this reader: per
-	// account one sts:GetCallerIdentity; per bucket HeadBucket, encryption,
-	// ownership and policy; per key DescribeKey, ListAliases and
-	// GetKeyPolicy; per role GetRole and the lists of its inline and
-	// attached policies (none exist yet, so nothing more to get).
-	readFloor := benchAccounts + 4*benchBuckets + 3*benchKeys + 3*benchPrincipals
-	// Writing applies the stale check (read before the backup, read again
-	// right before the write) and the verification reads each written
-	// document back: 3 reads per written document on top of the floor.
-	safeFloor := readFloor + 3*docs
-	// Wall-time bound: every call takes 20 ms and at most `parallel` are in
-	// flight; nor can it beat the dependency chain (STS → HeadBucket →
-	// encryption → DescribeKey → GetKeyPolicy; the fresh-check read; per
-	// write phase (identity, key, bucket) a read then a write; the
-	// verifying read): 13 calls.
+	// account one sts:GetCallerIdentity and one kms:ListAliases (every
+	// alias of the region at once); per bucket HeadBucket, encryption,
+	// ownership and policy; per key DescribeKey and GetKeyPolicy; per role
+	// GetRole and the lists of its inline and attached policies (none
+	// exist yet, so nothing more to get).
+	readFloor := 2*benchAccounts + 4*benchBuckets + 2*benchKeys + 3*benchPrincipals
+	// Writing keeps the stale check (one read right before each document's
+	// write) and the verification (one read back): 2 reads per written
+	// document on top of the floor.
+	safeFloor := readFloor + 2*docs
+	// The floor of the wall time: every call takes 20 ms and at most
+	// `parallel` are in flight.
 	calls := r + w
-	bound := max(time.Duration(calls)*benchLatency/time.Duration(parallel), 13*benchLatency)
+	floor := time.Duration(calls) * benchLatency / time.Duration(parallel)
 
+	b.ReportMetric(float64(calls)/benchGrants, "calls/grant")
 	b.ReportMetric(float64(r)/benchGrants, "reads/grant")
 	b.ReportMetric(float64(w)/benchGrants, "writes/grant")
-	b.ReportMetric(float64(readFloor)/benchGrants, "min-reads/grant")
+	b.ReportMetric(float64(safeFloor)/benchGrants, "min-reads/grant")
 	b.ReportMetric(float64(docs)/benchGrants, "min-writes/grant")
 	b.ReportMetric(wall.Seconds(), "wall-s")
-	b.ReportMetric(bound.Seconds(), "bound-s")
-	b.Logf("parallel %d: %d grants, %d calls: %d reads (read-once floor %d, with stale checks and verification %d), %d writes (%d documents changed); wall %s, bound %s (%.0f%% of bound)",
-		parallel, benchGrants, calls, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), bound.Round(time.Millisecond), 100*bound.Seconds()/wall.Seconds())
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.Logf("parallel %d: %d grants, %d calls (%.2f per grant): %d reads (read-once floor %d, with the stale check and the verification %d), %d writes (%d documents changed); wall %s, floor %s (%.2fx)",
+		parallel, benchGrants, calls, float64(calls)/benchGrants, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), floor.Round(time.Millisecond), wall.Seconds()/floor.Seconds())
+	if len(limits) > 0 {
+		// The floor the client-side limits set: per account, the calls of
+		// each limited kind over its rate (the organisation spreads its
+		// calls evenly over the accounts).
+		var limited time.Duration
+		for key, n := range limitedCalls(counts) {
+			if rate := limits[key]; rate > 0 {
+				limited = max(limited, time.Duration(float64(n)/benchAccounts/rate*float64(time.Second)))
+			}
+		}
+		b.ReportMetric(limited.Seconds(), "rate-floor-s")
+		b.Logf("the default rate limits alone need %s per account", limited.Round(time.Millisecond))
+	}
 	b.Logf("calls by operation: %v", counts)
+}
+
+// limitedCalls sums the calls by the rate-limit key that governs them
+// (awsstate.RateLimits: iam and iam:write, kms:Operation, s3 and s3:write).
+func limitedCalls(counts map[string]int) map[string]int {
+	out := map[string]int{}
+	for op, n := range counts {
+		svc, name, _ := strings.Cut(op, ":")
+		key := svc
+		switch {
+		case svc == "kms":
+			key = "kms:" + name
+		case len(writes(map[string]int{op: n})) > 0:
+			key = svc + ":write"
+		}
+		out[key] += n
+	}
+	return out
 }

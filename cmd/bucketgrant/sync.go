@@ -31,8 +31,8 @@ func syncCommand(s *streams) *command {
 				&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "the grants file (YAML)", EnvVars: []string{"BUCKETGRANT_GRANTS"}},
 				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "write the changes"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "show what would change; write nothing"},
-				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when drift is found"},
-				&cli.BoolFlag{Name: "prune", Usage: "also remove bucketgrant's statements of grants no longer in the file"},
+				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when drift is found, something is to prune, or a grant is broader than declared"},
+				&cli.BoolFlag{Name: "prune", Usage: "make the file the truth for the buckets it names: remove bucketgrant's statements of grants no longer in it, narrow those it declares narrower"},
 				&cli.StringFlag{Name: "shard", Usage: "do only shard K (0..N-1) of N; no two shards write the same document", EnvVars: []string{"BUCKETGRANT_SHARD"}},
 				&cli.IntFlag{Name: "parallel", Value: 8, Usage: "AWS calls in flight at most"},
 				&cli.StringFlag{Name: "state", Usage: "run on this snapshot file instead of AWS"},
@@ -45,6 +45,7 @@ func syncCommand(s *streams) *command {
 				&cli.IntFlag{Name: "max-attempts", Usage: "tries of each AWS call, retries included", DefaultText: "the profile's max_attempts or AWS_MAX_ATTEMPTS, else 3"},
 				&cli.DurationFlag{Name: "retry-max-backoff", Usage: "longest wait between two tries of an AWS call", DefaultText: "20s"},
 				&cli.DurationFlag{Name: "timeout", Value: awsstate.DefaultTimeout, Usage: "time each try of an AWS call may take before it is abandoned (and retried)"},
+				&cli.StringFlag{Name: "rate-limit", Usage: "AWS calls per second per account, KEY=N,... over the defaults (KEY: iam, iam:write, kms, kms:PutKeyPolicy, s3, s3:write, ...; 0 no limit; none lifts all)", DefaultText: awsstate.DefaultRateLimits().String(), EnvVars: []string{"BUCKETGRANT_RATE_LIMIT"}},
 			},
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
@@ -56,6 +57,7 @@ func syncCommand(s *streams) *command {
 					format: c.String("format"), logFormat: c.String("log-format"), backupDir: c.String("backup-dir"),
 					region: c.String("region"), endpoint: c.String("endpoint-url"), debug: c.Bool("debug") || debugEnabled,
 					maxAttempts: c.Int("max-attempts"), maxBackoff: c.Duration("retry-max-backoff"), timeout: c.Duration("timeout"),
+					rateLimit: c.String("rate-limit"),
 				}
 				if err := o.validate(); err != nil {
 					return err
@@ -75,7 +77,7 @@ func syncCommand(s *streams) *command {
 		exits: []exitDoc{
 			{exitOK, "every grant in sync or fixed"},
 			{exitError, "a grant failed, or bad input"},
-			{exitPending, "drift found (with --dry-run --detailed-exitcode)"},
+			{exitPending, "drift found, something to prune, or a grant broader than declared (with --dry-run --detailed-exitcode)"},
 			{exitBlocked, "a grant is blocked (the others were still done)"},
 			{exitInterrupted, "interrupted; the report says what was written"},
 		},
@@ -95,6 +97,7 @@ type syncOptions struct {
 	debug                 bool
 	maxAttempts           int
 	maxBackoff, timeout   time.Duration
+	rateLimit             string
 }
 
 func (o syncOptions) validate() error {
@@ -131,9 +134,13 @@ func runSync(ctx context.Context, o syncOptions, s *streams) error {
 		}
 		cfg.Shard = &sh
 	}
+	limits, err := awsstate.ParseRateLimits(o.rateLimit)
+	if err != nil {
+		return usagef("%v", err)
+	}
 	if o.statePath == "" {
 		cfg.Accounts = &grantsync.Accounts{Creds: f.Credentials, EndpointURL: o.endpoint, Region: o.region,
-			MaxAttempts: o.maxAttempts, MaxBackoff: o.maxBackoff, Timeout: o.timeout}
+			MaxAttempts: o.maxAttempts, MaxBackoff: o.maxBackoff, Timeout: o.timeout, RateLimits: limits}
 		if o.debug {
 			// The call log: the same configuration LoadClients makes for
 			// sync, with the debug log attached.

@@ -42,6 +42,20 @@ type Options struct {
 	// rollback can restore any document. Nil: the plan's subject.
 	PrincipalOf func(diff.DocRef) string
 	RegionOf    func(bucket string) string
+	// CheckAtWrite makes the read right before each document's own write
+	// the only stale check: one read per document instead of two. Without
+	// it every document is also read and checked before the first write,
+	// so a plan found stale there writes nothing at all; with it a
+	// document found stale stops the apply after the documents written
+	// before it (each write only moves toward the plan's end state, so
+	// they are a state between start and end, and a re-run plans the
+	// rest). The protection against other writers is the same: it is the
+	// read right before a write that decides whether that write may
+	// overwrite (docs/stale-check.md). For runs that write many documents
+	// (sync), where the calls are the cost. The backup then saves each
+	// document as the plan read it, which is what the document holds when
+	// it is written.
+	CheckAtWrite bool
 }
 
 // owner is whose an identity document is and, for a bucket policy, where
@@ -146,10 +160,10 @@ func (e *PartialError) Unwrap() error { return e.Err }
 // account, is written last.
 //
 // Before the first write every document is read again and compared with
-// the fingerprint the plan was made from, then backed up; each document is
-// read once more right before its own write, so another writer's change
-// between plan and apply, or during it, stops the apply instead of being
-// overwritten.
+// the fingerprint the plan was made from, then backed up (unless
+// o.CheckAtWrite); each document is read once more right before its own
+// write, so another writer's change between plan and apply, or during it,
+// stops the apply instead of being overwritten.
 func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, error) {
 	if p.Blocked() {
 		return nil, errors.New("the plan is blocked; nothing can be applied (see its blockers)")
@@ -168,22 +182,9 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 		defer l.Unlock()
 	}
 	changes := Order(p)
-	if o.Parallel > 1 {
-		return applyParallel(ctx, store, p, changes, o)
-	}
-	current := make([]saved, len(changes))
-	for i, ch := range changes {
-		text, exists, err := store.Read(ctx, ch.Document)
-		if err != nil {
-			return nil, fmt.Errorf("reading the %s before writing: %w", describe(ch.Document), err)
-		}
-		if !fresh(p, ch.Document, text, exists) {
-			return nil, &StaleError{Document: ch.Document, Rollback: p.Operation == diff.PlanRollback}
-		}
-		current[i] = saved{Document: ch.Document, Existed: exists, Content: text, Fingerprint: fingerprint(text, exists)}
-		if err := check(ch, o); err != nil {
-			return nil, err
-		}
+	current, err := precheck(ctx, store, p, changes, o)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkLimits(ctx, store, p, changes, current, o); err != nil {
 		return nil, err
@@ -194,6 +195,9 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 	}
 	res.BackupPath = path
 	logf(o, "Backed up %d documents to %s", len(changes), path)
+	if o.Parallel > 1 {
+		return applyParallel(ctx, store, p, changes, res, o)
+	}
 	for i, ch := range changes {
 		text, exists, err := store.Read(ctx, ch.Document)
 		if err != nil {
@@ -213,6 +217,47 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 		}
 	}
 	return res, finish(ctx, store, res, nil)
+}
+
+// precheck refuses what must not be written (check) and, unless
+// o.CheckAtWrite, reads every document and refuses a stale plan before
+// anything is written, up to o.Parallel reads at once. It returns what the
+// backup saves of each document: as read now, or with CheckAtWrite as the
+// plan read it (a document is written only after the read right before
+// its write finds that same fingerprint).
+func precheck(ctx context.Context, store Store, p *diff.Plan, changes []diff.Change, o Options) ([]saved, error) {
+	current := make([]saved, len(changes))
+	if o.CheckAtWrite {
+		for i, ch := range changes {
+			if err := check(ch, o); err != nil {
+				return nil, err
+			}
+			exists := ch.Action != diff.ActionCreate
+			text := ""
+			if exists {
+				text = ch.Before
+			}
+			current[i] = saved{Document: ch.Document, Existed: exists, Content: text, Fingerprint: fingerprint(text, exists)}
+		}
+		return current, nil
+	}
+	rollback := p.Operation == diff.PlanRollback
+	err := forEach(ctx, len(changes), max(o.Parallel, 1), func(ctx context.Context, i int) error {
+		ch := changes[i]
+		text, exists, err := store.Read(ctx, ch.Document)
+		if err != nil {
+			return fmt.Errorf("reading the %s before writing: %w", describe(ch.Document), err)
+		}
+		if !fresh(p, ch.Document, text, exists) {
+			return &StaleError{Document: ch.Document, Rollback: rollback}
+		}
+		current[i] = saved{Document: ch.Document, Existed: exists, Content: text, Fingerprint: fingerprint(text, exists)}
+		return check(ch, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return current, nil
 }
 
 // finish saves a store that saves at the end, also after a failure, so that

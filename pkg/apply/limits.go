@@ -54,10 +54,22 @@ func checkLimits(ctx context.Context, store Store, p *diff.Plan, changes []diff.
 	inv, hasInv := asStore[Inventory](store)
 	before := &state.State{}
 	var touched limits.Touched
+	// seen finds a principal already added by its name without the path
+	// (as FindPrincipal matches it): a FindPrincipal after every append
+	// would rebuild the state's index each time, quadratic in a sync's
+	// principals.
+	seen := map[string]int{}
 	principal := func(arn string) (*state.Principal, error) {
-		if pr := before.FindPrincipal(arn); pr != nil {
-			return pr, nil
+		key := arn
+		if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+			if j := strings.IndexByte(arn, '/'); j < i {
+				key = arn[:j] + arn[i:]
+			}
 		}
+		if i, ok := seen[key]; ok {
+			return &before.Principals[i], nil
+		}
+		seen[key] = len(before.Principals)
 		pr := &state.Principal{ARN: arn, Kind: state.KindOf(arn)}
 		if hasInv && arn != "" {
 			got, known, err := inv.PrincipalPolicies(ctx, arn)

@@ -196,7 +196,12 @@ func TestLongLegacyBucketName(t *testing.T) {
 	if _, err := applyPlan(t, path, jane, plan()); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := grantsync.Parse("grants.yaml", []byte("version: 1\ngrants: []\n"))
+	// The file names the bucket (and no grant on it): prune is the truth
+	// only for the buckets a file names.
+	f, err := grantsync.Parse("grants.yaml", []byte("version: 1\nbuckets:\n  "+long+": {account: \"111122223333\"}\ngrants: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := grantsync.Sync(context.Background(), grantsync.Config{File: f, StatePath: path, Prune: true, BackupDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,47 +3,21 @@ package apply
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 )
 
-// applyParallel is Apply with up to o.Parallel documents read or written at
-// once. The guarantees are Apply's: every document is checked fresh and
-// backed up before the first write, each is read again right before its
-// own write, and the phases (identity, key, bucket policies) follow each
-// other, so every intermediate state still lies between the start and the
-// end. A failure stops the run after the writes already in flight, which
-// are reported as written.
-func applyParallel(ctx context.Context, store Store, p *diff.Plan, changes []diff.Change, o Options) (*Result, error) {
+// applyParallel is Apply's write loop with up to o.Parallel documents read
+// or written at once, after precheck and the backup. The guarantees are
+// Apply's: each document is read again right before its own write and
+// written only if it is as the plan read it, and the phases (identity,
+// key, bucket policies) follow each other, so every intermediate state
+// still lies between the start and the end. A failure stops the run after
+// the writes already in flight, which are reported as written.
+func applyParallel(ctx context.Context, store Store, p *diff.Plan, changes []diff.Change, res *Result, o Options) (*Result, error) {
 	rollback := p.Operation == diff.PlanRollback
-	current := make([]saved, len(changes))
-	err := forEach(ctx, len(changes), o.Parallel, func(ctx context.Context, i int) error {
-		ch := changes[i]
-		text, exists, err := store.Read(ctx, ch.Document)
-		if err != nil {
-			return fmt.Errorf("reading the %s before writing: %w", describe(ch.Document), err)
-		}
-		if !fresh(p, ch.Document, text, exists) {
-			return &StaleError{Document: ch.Document, Rollback: rollback}
-		}
-		current[i] = saved{Document: ch.Document, Existed: exists, Content: text, Fingerprint: fingerprint(text, exists)}
-		return check(ch, o)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLimits(ctx, store, p, changes, current, o); err != nil {
-		return nil, err
-	}
-	res := &Result{}
-	path, err := writeBackup(p, store, changes, current, o)
-	if err != nil {
-		return nil, err
-	}
-	res.BackupPath = path
-	logf(o, "Backed up %d documents to %s", len(changes), path)
+	path := res.BackupPath
 
 	var mu sync.Mutex
 	done := make([]bool, len(changes))

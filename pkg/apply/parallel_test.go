@@ -20,6 +20,9 @@ type memStore struct {
 	maxIn    int
 	events   []string // "start ID" / "end ID"
 	fail     string   // a document ID whose write fails
+	reads    map[string]int
+	// onRead, when set, runs before each read (with the lock held).
+	onRead func(id string)
 }
 
 func (s *memStore) Describe() string { return "memory" }
@@ -27,6 +30,13 @@ func (s *memStore) Describe() string { return "memory" }
 func (s *memStore) Read(_ context.Context, ref diff.DocRef) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.reads == nil {
+		s.reads = map[string]int{}
+	}
+	s.reads[ref.ID()]++
+	if s.onRead != nil {
+		s.onRead(ref.ID())
+	}
 	t, ok := s.docs[ref.ID()]
 	return t, ok, nil
 }
@@ -162,5 +172,76 @@ func TestApplyParallelRefusesStale(t *testing.T) {
 	}
 	if len(s.events) != 0 {
 		t.Errorf("wrote despite a stale document: %v", s.events)
+	}
+}
+
+// TestCheckAtWriteReadsOnce: with CheckAtWrite each document is read once,
+// right before its own write (without it, twice), sequentially and in
+// parallel, and the backup saves each document as the plan read it.
+func TestCheckAtWriteReadsOnce(t *testing.T) {
+	for _, parallel := range []int{1, 4} {
+		for _, once := range []bool{false, true} {
+			p, s := manyChanges(3)
+			res, err := Apply(context.Background(), s, p, Options{BackupDir: t.TempDir(), Parallel: parallel, CheckAtWrite: once})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 2
+			if once {
+				want = 1
+			}
+			for _, ch := range p.Changes {
+				if n := s.reads[ch.Document.ID()]; n != want {
+					t.Errorf("parallel %d, CheckAtWrite %v: %s read %d times, want %d", parallel, once, ch.Document.ID(), n, want)
+				}
+			}
+			b, err := ReadBackup(res.BackupPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range b.Documents {
+				if ch := Order(p)[i]; d.Content != ch.Before || !d.Existed || d.Written != ch.After {
+					t.Errorf("backup of %s: %+v", ch.Document.ID(), d)
+				}
+			}
+		}
+	}
+}
+
+// TestCheckAtWriteRefusesStale: a document another writer changes after
+// the plan is not overwritten; with CheckAtWrite the documents before it
+// are written (and reported), the ones after it are not.
+func TestCheckAtWriteRefusesStale(t *testing.T) {
+	for _, parallel := range []int{1, 4} {
+		p, s := manyChanges(2)
+		stale := "key-policy:arn:aws:kms:us-east-1:111122223333:key/k0"
+		theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`
+		s.onRead = func(id string) {
+			// The other writer lands after the identity policies were
+			// written, just before the key policy's check.
+			if id == stale {
+				s.docs[stale] = theirs
+			}
+		}
+		res, err := Apply(context.Background(), s, p, Options{BackupDir: t.TempDir(), Parallel: parallel, CheckAtWrite: true})
+		var se *StaleError
+		if !errors.As(err, &se) || se.Document.ID() != stale {
+			t.Fatalf("parallel %d: error %v, want the key policy stale", parallel, err)
+		}
+		if s.docs[stale] != theirs {
+			t.Errorf("parallel %d: the other writer's key policy was overwritten", parallel)
+		}
+		for _, e := range s.events {
+			var what, id string
+			fmt.Sscan(e, &what, &id)
+			if id == stale || rank(id) == 2 {
+				t.Errorf("parallel %d: %s: the stale key policy, or a bucket policy after it, was written", parallel, e)
+			}
+		}
+		// The other key policy is in the same phase: in parallel it may be
+		// in flight already.
+		if n := len(res.Written); n != 2 && (parallel == 1 || n != 3) || len(se.Written) != n || res.BackupPath == "" {
+			t.Errorf("parallel %d: written %v (error: %v), backup %q; want the 2 identity policies", parallel, res.Written, se.Written, res.BackupPath)
+		}
 	}
 }

@@ -196,7 +196,7 @@ func (m *MultiReader) account(ctx context.Context, acct string, sem chan struct{
 		r.Logf = m.Logf
 	}
 	r.ResourceSTS = nil
-	ru := &run{r: r, managed: map[string]*managedEntry{}}
+	ru := &run{r: r, managed: map[string]*managedEntry{}, regionAliases: map[string]*aliasEntry{}}
 	if err := ru.identities(ctx); err != nil {
 		return nil, err
 	}

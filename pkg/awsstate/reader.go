@@ -73,6 +73,16 @@ type run struct {
 	// root is the whole run's context: an interrupt cancels it, and with
 	// it the shared reads that no single bucket's failure may cancel.
 	root context.Context
+	// regionAliases, set for runs that read many keys (ReadMany), lists
+	// every alias of a region once and serves every key there from it:
+	// one call per region (per 100 aliases) instead of one per key.
+	regionAliases map[string]*aliasEntry
+}
+
+type aliasEntry struct {
+	once    sync.Once
+	aliases []kmstypes.AliasListEntry
+	err     error
 }
 
 type keyEntry struct {
@@ -491,7 +501,7 @@ func (ru *run) key(ctx context.Context, id, bucketRegion string) (*state.Key, er
 		if state.AccountOf(k.ARN) != ru.rid.account {
 			return nil // ListAliases lists only the caller's own account
 		}
-		l, err := ru.listAliases(ctx, kc, k.ARN, k.ARN)
+		l, err := ru.aliasesFor(ctx, kc, k)
 		if err != nil {
 			return err
 		}
@@ -564,9 +574,37 @@ func aliasesOf(l []kmstypes.AliasListEntry, keyID string) []string {
 	return out
 }
 
+// aliasesFor lists the aliases of key k (or more: the caller filters):
+// in a run that reads many keys, every alias of k's region, listed once;
+// else only k's.
+func (ru *run) aliasesFor(ctx context.Context, kc KMSAPI, k *state.Key) ([]kmstypes.AliasListEntry, error) {
+	ru.mu.Lock()
+	if ru.regionAliases == nil {
+		ru.mu.Unlock()
+		return ru.listAliases(ctx, kc, k.ARN, k.ARN)
+	}
+	e, ok := ru.regionAliases[k.Region]
+	if !ok {
+		e = &aliasEntry{}
+		ru.regionAliases[k.Region] = e
+	}
+	ru.mu.Unlock()
+	// Shared: one key's cancelled context must not fail the others; an
+	// interrupt still stops it through the run's root context.
+	root := ru.root
+	if root == nil {
+		root = context.WithoutCancel(ctx)
+	}
+	e.once.Do(func() {
+		e.aliases, e.err = ru.listAliases(root, kc, "", "arn:"+ru.rid.partition+":kms:"+k.Region+":"+ru.rid.account+":alias/*")
+	})
+	return e.aliases, e.err
+}
+
 // listAliases lists aliases, of one key when keyID is set, else all.
 func (ru *run) listAliases(ctx context.Context, kc KMSAPI, keyID, res string) ([]kmstypes.AliasListEntry, error) {
-	in := &kms.ListAliasesInput{}
+	// The largest page KMS serves: fewer calls for accounts with many.
+	in := &kms.ListAliasesInput{Limit: aws.Int32(100)}
 	if keyID != "" {
 		in.KeyId = &keyID
 	}

@@ -31,6 +31,9 @@ type Accounts struct {
 	MaxAttempts int
 	MaxBackoff  time.Duration
 	Timeout     time.Duration
+	// RateLimits bound the calls per second to each account
+	// (awsstate.RateLimits; nil: awsstate.DefaultRateLimits).
+	RateLimits awsstate.RateLimits
 	// Load overrides how a configuration is loaded (tests); nil uses
 	// awsstate.LoadClients.
 	Load func(ctx context.Context, account string, a Account) (aws.Config, string, error)
@@ -85,6 +88,13 @@ func (a *Accounts) conn(ctx context.Context, account string) (*conn, error) {
 		if c.cfg.Retryer == nil {
 			c.cfg.Retryer = func() aws.Retryer { return retry.NewAdaptiveMode() }
 		}
+		limits := a.RateLimits
+		if limits == nil {
+			limits = awsstate.DefaultRateLimits()
+		}
+		// Every client of the account, readers and writers, shares its
+		// buckets: AWS counts the account's calls, whoever makes them.
+		awsstate.NewLimiter(limits).Apply(&c.cfg)
 		c.iam = iam.NewFromConfig(c.cfg)
 	})
 	return c, c.err

@@ -2,6 +2,7 @@ package grantsync
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
@@ -15,8 +16,10 @@ import (
 // state: a grant whose changes would pass a limit (the managed policy its
 // fallback attaches being one too many, say) is blocked on its own, before
 // its changes join the run's, instead of failing the whole run's write.
+// The check sees only what the plan touches: a copy of the whole working
+// state for every grant made a run quadratic in its size.
 func overLimits(work *state.State, p *diff.Plan, quotas func(string) limits.Quotas) ([]limits.Violation, error) {
-	after := CloneState(work)
+	before, after := touchedOf(work, p), touchedOf(work, p)
 	if err := apply.ToState(after, p); err != nil {
 		return nil, err
 	}
@@ -34,7 +37,39 @@ func overLimits(work *state.State, p *diff.Plan, quotas func(string) limits.Quot
 			t.Principals = append(t.Principals, p.Subject.PrincipalARN)
 		}
 	}
-	return limits.Check(work, after, t, quotas), nil
+	return limits.Check(before, after, t, quotas), nil
+}
+
+// touchedOf is a state holding copies of the keys, buckets and principals
+// a plan's changes belong to, as st holds them: all that ToState needs to
+// write the plan and limits.Check to measure it.
+func touchedOf(st *state.State, p *diff.Plan) *state.State {
+	out := &state.State{Source: st.Source}
+	addPrincipal := func(arn string) {
+		if pr := st.FindPrincipal(arn); pr != nil && out.FindPrincipal(pr.ARN) == nil {
+			c := *pr
+			c.InlinePolicies = slices.Clone(pr.InlinePolicies)
+			c.AttachedPolicies = slices.Clone(pr.AttachedPolicies)
+			out.Principals = append(out.Principals, c)
+		}
+	}
+	for _, ch := range p.Changes {
+		switch ch.Document.Kind {
+		case diff.DocKeyPolicy:
+			if k := st.FindKey(ch.Document.ARN); k != nil && out.FindKey(k.ARN) == nil {
+				out.Keys = append(out.Keys, *k)
+			}
+		case diff.DocBucketPolicy:
+			if b := st.FindBucket(p.Grant.Bucket); b != nil && out.FindBucket(b.Name) == nil {
+				out.Buckets = append(out.Buckets, *b)
+			}
+		case diff.DocInlinePolicy:
+			addPrincipal(ch.Document.ARN)
+		case diff.DocManagedPolicy:
+			addPrincipal(p.Subject.PrincipalARN)
+		}
+	}
+	return out
 }
 
 // quotasOf reads each principal account's IAM quotas once (AWS's defaults

@@ -7,6 +7,7 @@ import (
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/limits"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -19,6 +20,9 @@ const (
 	StatusFixed   Status = "fixed"       // applied and verified
 	StatusBlocked Status = "blocked"     // a blocker stops it; nothing of it is written
 	StatusError   Status = "error"       // it could not be read, planned or written
+	// StatusBroader is a grant that lacks nothing but whose statements
+	// allow more than the file declares (without --prune).
+	StatusBroader Status = "broader than declared"
 )
 
 // GrantResult is one grant's outcome.
@@ -26,11 +30,15 @@ type GrantResult struct {
 	Grant   Grant
 	Status  Status
 	Reasons []string
-	// Changes are the grant's own statement changes, per document.
+	// Access is the levels granted (the file's, or the planner's default).
+	Access []diff.Level
+	// Changes are the grant's own statement changes, per document (Before
+	// and After are left out: the run's Plan holds each document once).
 	Changes []diff.Change
-	// Plan is the grant's plan against the state as the earlier grants of
-	// the run left it (nil when planning failed).
-	Plan *diff.Plan
+	// Broader says where bucketgrant's statements for the grant's principal
+	// on its bucket allow more than the file declares (only without
+	// --prune, which narrows them).
+	Broader []string
 }
 
 // Run is one sync's plan: every grant's outcome and the one combined plan
@@ -53,12 +61,14 @@ type Run struct {
 type PlanOptions struct {
 	ToolVersion string
 	// Prune removes bucketgrant's statements of grants no longer in the
-	// file. AllGrants is the whole file's grant list (the Sids to keep),
-	// PruneDoc limits prune to the documents it returns true for (a shard's;
-	// nil: every document).
+	// file and narrows those the file now declares narrower, on the buckets
+	// the file names (scope). AllGrants is the whole file's grant list.
 	Prune     bool
 	AllGrants []Grant
-	PruneDoc  func(diff.DocRef) bool
+	// OwnsDoc, in a shard, says whether a document (by DocID) is the
+	// shard's: prune touches only those, and a grant that would write
+	// another shard's document is an error instead (nil: every document).
+	OwnsDoc func(docID string) bool
 	// PrincipalErrors and BucketErrors are what could not be read; the
 	// grants that need them are errors.
 	PrincipalErrors, BucketErrors map[string]error
@@ -67,20 +77,51 @@ type PlanOptions struct {
 	Quotas func(account string) limits.Quotas
 }
 
-// PlanAll plans the grants one after another on a copy of st, so that each
-// sees the statements the earlier ones add (two grants on one bucket end in
-// one bucket policy holding both), then merges every change to a document
-// into one. A blocked grant, or one whose planning fails, is reported and
-// its changes are left out. st is not modified.
+// PlanAll plans the grants on a copy of st. Prune comes first, so every
+// grant is planned on the state as it will be once pruned: no grant kept
+// relies on a statement prune removes. Then the grants, one after another,
+// each seeing the statements the earlier ones add (two grants on one
+// bucket end in one bucket policy holding both). Every change to a document
+// is merged into one. A blocked grant, or one whose planning fails, is
+// reported and its changes are left out. st is not modified.
 func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, error) {
+	if o.AllGrants == nil {
+		o.AllGrants = grants
+	}
 	work := CloneState(st)
-	m := newMerger(st)
+	m := newMerger()
 	run := &Run{Principals: map[string]string{}, Regions: map[string]string{}}
 	for _, b := range st.Buckets {
 		run.Regions[b.Name] = b.Region
 	}
+	sc := newScope(work, f, o.AllGrants, o.OwnsDoc)
+	narrowed := map[string][]diff.Change{} // grant key -> prune's narrowing of its statements
+	var broader map[string][]string
+	if o.Prune {
+		pruned, err := prune(work, sc)
+		if err != nil {
+			return nil, err
+		}
+		for _, pc := range pruned {
+			m.touch(pc.change.Document, pc.principal, false, pc.change.Statements)
+			if isIdentity(pc.change.Document) {
+				run.Principals[pc.change.Document.ID()] = pc.principal
+			}
+			run.Pruned = append(run.Pruned, pc.change)
+			for _, gi := range pc.grants {
+				k := o.AllGrants[gi].Key()
+				narrowed[k] = append(narrowed[k], diff.Change{Document: pc.change.Document, Action: pc.change.Action,
+					Statements: slices.DeleteFunc(slices.Clone(pc.change.Statements), func(s diff.StatementChange) bool {
+						ow, ok := sc.attr[diff.BaseSid(s.Sid)]
+						return !ok || ow.id.key() != o.AllGrants[gi].id().key()
+					})})
+			}
+		}
+	} else {
+		broader = sc.broader(work, o.AllGrants)
+	}
 	for _, g := range grants {
-		r := &GrantResult{Grant: g, Status: StatusInSync}
+		r := &GrantResult{Grant: g, Status: StatusInSync, Access: g.Access, Broader: broader[g.Key()]}
 		run.Results = append(run.Results, r)
 		if err := o.PrincipalErrors[g.Principal]; err != nil {
 			r.Status, r.Reasons = StatusError, []string{"reading " + g.Principal + ": " + err.Error()}
@@ -95,7 +136,7 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			r.Status, r.Reasons = StatusError, []string{err.Error()}
 			continue
 		}
-		r.Plan = p
+		r.Access = p.Grant.Access
 		if p.Blocked() {
 			r.Status = StatusBlocked
 			for _, b := range p.Blockers {
@@ -106,6 +147,10 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 				r.Reasons = append(r.Reasons, msg)
 			}
 			continue
+		}
+		if n := narrowed[g.Key()]; len(n) > 0 {
+			r.Status, r.Changes = StatusDrift, append(r.Changes, n...)
+			r.Reasons = append(r.Reasons, "bucketgrant's statements allowed more than the grants file declares; --prune narrows them")
 		}
 		if p.Empty() {
 			continue
@@ -127,16 +172,24 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			}
 			continue
 		}
+		if o.OwnsDoc != nil {
+			if ref, ok := foreignDoc(p, o.OwnsDoc); !ok {
+				r.Status, r.Reasons = StatusError, []string{fmt.Sprintf("the plan writes the %s, which belongs to another shard; run without --shard, or with fewer shards", ref.ID())}
+				continue
+			}
+		}
 		if err := apply.ToState(work, p); err != nil {
 			r.Status, r.Reasons = StatusError, []string{fmt.Sprintf("merging the plan of %s: %v", g, err)}
 			continue
 		}
-		r.Status, r.Changes = StatusDrift, p.Changes
+		r.Status = StatusDrift
 		for _, ch := range p.Changes {
-			m.add(p, ch)
+			stmts := brief(ch.Statements)
+			m.touch(ch.Document, p.Subject.PrincipalARN, ch.Attach, stmts)
 			if isIdentity(ch.Document) {
 				run.Principals[ch.Document.ID()] = p.Subject.PrincipalARN
 			}
+			r.Changes = append(r.Changes, diff.Change{Document: ch.Document, Action: ch.Action, Attach: ch.Attach, Statements: stmts})
 		}
 		for _, req := range p.Requests {
 			if req.Before != req.After {
@@ -144,63 +197,73 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			}
 		}
 	}
-	if o.Prune {
-		pruned, err := prune(work, keepSids(work, o.AllGrants), o.PruneDoc)
-		if err != nil {
-			return nil, err
-		}
-		for _, pc := range pruned {
-			m.addPruned(pc)
-			if isIdentity(pc.change.Document) {
-				run.Principals[pc.change.Document.ID()] = pc.principal
-			}
-			run.Pruned = append(run.Pruned, pc.change)
+	plan, err := m.plan(st, work, o.ToolVersion)
+	if err != nil {
+		return nil, err
+	}
+	run.Plan = plan
+	return run, nil
+}
+
+// brief is a grant's statement changes without their reasons: the run
+// keeps every grant's changes until the end, the report names only the
+// operation and the Sid, and the reasons, written per grant, are most of
+// their bytes (a quarter of the memory of a 10,000-grant run).
+func brief(stmts []diff.StatementChange) []diff.StatementChange {
+	out := make([]diff.StatementChange, len(stmts))
+	for i, s := range stmts {
+		s.Reason = ""
+		out[i] = s
+	}
+	return out
+}
+
+// foreignDoc returns a document the plan writes that OwnsDoc says is not
+// the shard's. Sharding groups grants by the documents they may write
+// (GrantDocs); this guards that a plan never writes beyond them.
+func foreignDoc(p *diff.Plan, owns func(string) bool) (diff.DocRef, bool) {
+	for _, ch := range p.Changes {
+		if !owns(DocID(ch.Document, p.Subject.PrincipalARN, p.Grant.Bucket)) {
+			return ch.Document, false
 		}
 	}
-	run.Plan = m.plan(work, o.ToolVersion)
-	return run, nil
+	return diff.DocRef{}, true
 }
 
 func isIdentity(d diff.DocRef) bool {
 	return d.Kind == diff.DocInlinePolicy || d.Kind == diff.DocManagedPolicy
 }
 
-// merger collects, per document, the text as read, its fingerprint, and
-// every statement change made to it during the run.
+// merger collects, per document, every statement change made to it during
+// the run. The combined change is built at the end from the document as
+// read and as the working state holds it.
 type merger struct {
-	orig  *state.State
 	order []string
 	docs  map[string]*mergedDoc
 }
 
 type mergedDoc struct {
-	ref         diff.DocRef
-	before      string
-	existed     bool
-	fingerprint string
-	attach      bool
-	principal   string // for identity documents
-	bucket      string // for bucket policies
-	stmts       []diff.StatementChange
+	ref       diff.DocRef
+	attach    bool
+	principal string // for identity documents
+	stmts     []diff.StatementChange
 }
 
-func newMerger(orig *state.State) *merger {
-	return &merger{orig: orig, docs: map[string]*mergedDoc{}}
+func newMerger() *merger {
+	return &merger{docs: map[string]*mergedDoc{}}
 }
 
-// add records one grant's change. The first grant to touch a document saw
-// it as read: its Before and fingerprint are the original's.
-func (m *merger) add(p *diff.Plan, ch diff.Change) {
-	id := ch.Document.ID()
+// touch records statement changes to a document.
+func (m *merger) touch(ref diff.DocRef, principal string, attach bool, stmts []diff.StatementChange) {
+	id := ref.ID()
 	d, ok := m.docs[id]
 	if !ok {
-		d = &mergedDoc{ref: ch.Document, before: ch.Before, existed: ch.Action != diff.ActionCreate,
-			fingerprint: p.Fingerprints[id], principal: p.Subject.PrincipalARN, bucket: p.Grant.Bucket}
+		d = &mergedDoc{ref: ref, principal: principal}
 		m.docs[id] = d
 		m.order = append(m.order, id)
 	}
-	d.attach = d.attach || ch.Attach
-	d.stmts = append(d.stmts, ch.Statements...)
+	d.attach = d.attach || attach
+	d.stmts = append(d.stmts, stmts...)
 }
 
 // sharedManaged reports a managed policy the plan writes that an earlier
@@ -214,72 +277,71 @@ func (m *merger) sharedManaged(p *diff.Plan) string {
 	return ""
 }
 
-func (m *merger) addPruned(pc prunedChange) {
-	ch := pc.change
-	id := ch.Document.ID()
-	d, ok := m.docs[id]
-	if !ok {
-		d = &mergedDoc{ref: ch.Document, before: ch.Before, existed: true, fingerprint: pc.fingerprint, principal: pc.principal, bucket: pc.bucket}
-		m.docs[id] = d
-		m.order = append(m.order, id)
-	}
-	d.stmts = append(d.stmts, ch.Statements...)
-}
-
-// plan builds the combined plan: per document, Before as read and After as
-// the working state holds it once every grant is merged.
-func (m *merger) plan(work *state.State, toolVersion string) *diff.Plan {
+// plan builds the combined plan: per document, Before and its fingerprint
+// as read (orig), After as the working state holds it once prune and every
+// grant are merged.
+func (m *merger) plan(orig, work *state.State, toolVersion string) (*diff.Plan, error) {
 	p := &diff.Plan{Format: diff.PlanFormat, ToolVersion: toolVersion, Operation: diff.PlanGrant,
 		Requests: []diff.Request{}, Changes: []diff.Change{}, Blockers: []diff.Blocker{}, Warnings: []diff.Warning{},
 		Fingerprints: map[string]string{}}
 	for _, id := range m.order {
 		d := m.docs[id]
-		after := apply.DocIn(work, d.ref, d.principal)
-		ch := diff.Change{Document: d.ref, Before: d.before, Statements: d.stmts}
+		before, after := present(apply.DocIn(orig, d.ref, d.principal)), present(apply.DocIn(work, d.ref, d.principal))
+		ch := diff.Change{Document: d.ref, Statements: d.stmts}
 		switch {
-		case after == nil && !d.existed:
+		case after == nil && before == nil:
 			continue // created, then pruned away again: nothing to write
 		case after == nil:
-			ch.Action = diff.ActionDelete
-		case !d.existed:
+			ch.Action, ch.Before = diff.ActionDelete, before.String()
+		case before == nil:
 			ch.Action, ch.After, ch.Attach = diff.ActionCreate, after.String(), d.attach
 		default:
-			ch.Action, ch.After = diff.ActionUpdate, after.String()
+			ch.Action, ch.Before, ch.After = diff.ActionUpdate, before.String(), after.String()
 			if ch.After == ch.Before {
 				continue
 			}
 		}
-		p.Fingerprints[id] = d.fingerprint
+		fp := ""
+		if before != nil {
+			doc, err := policy.Parse(before.Text, policy.KindAny)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", d.ref.ID(), err)
+			}
+			fp = doc.Fingerprint()
+		}
+		p.Fingerprints[id] = fp
 		p.Changes = append(p.Changes, ch)
 	}
-	p.Seal()
-	return p
+	// Not sealed: the combined plan is applied in the same run and never
+	// saved, and its checksum would marshal every document of the run into
+	// one buffer (tens of MB for ten thousand grants) for nothing.
+	return p, nil
 }
 
-// CloneState returns a deep copy of the documents of a state (the planner
-// and ToState only replace documents, never edit their bytes, but the
-// slices of inline and attached policies are appended to).
+// present is doc, or nil where the state holds no document (the planner
+// reads "null" as none too).
+func present(doc *state.Doc) *state.Doc {
+	if doc == nil || len(doc.Text) == 0 || string(doc.Text) == "null" {
+		return nil
+	}
+	return doc
+}
+
+// CloneState returns a copy of a state that a plan can be merged into
+// without touching the original: its slices are copied, down to each
+// principal's lists of policies. The documents themselves are shared: the
+// planner, ToState and prune only ever replace a *state.Doc, never edit its
+// bytes, and copying every document's text for each copy doubled the
+// memory of a large run.
 func CloneState(st *state.State) *state.State {
 	out := &state.State{Source: st.Source}
 	out.Buckets = slices.Clone(st.Buckets)
-	for i := range out.Buckets {
-		out.Buckets[i].Policy = out.Buckets[i].Policy.Clone()
-	}
 	out.Keys = slices.Clone(st.Keys)
-	for i := range out.Keys {
-		out.Keys[i].Policy = out.Keys[i].Policy.Clone()
-	}
 	out.Principals = slices.Clone(st.Principals)
 	for i := range out.Principals {
 		p := &out.Principals[i]
 		p.InlinePolicies = slices.Clone(p.InlinePolicies)
-		for j := range p.InlinePolicies {
-			p.InlinePolicies[j].Doc = p.InlinePolicies[j].Doc.Clone()
-		}
 		p.AttachedPolicies = slices.Clone(p.AttachedPolicies)
-		for j := range p.AttachedPolicies {
-			p.AttachedPolicies[j].Document = p.AttachedPolicies[j].Document.Clone()
-		}
 	}
 	return out
 }

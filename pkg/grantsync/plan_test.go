@@ -179,7 +179,7 @@ func TestPrune(t *testing.T) {
 	after := written(t, st, run2)
 	gone := map[string]bool{}
 	for _, g := range []Grant{janeReports, bobRead} {
-		for _, p := range purposes {
+		for _, p := range diff.Purposes {
 			gone[diff.SidFor(g.Principal, g.Bucket, g.Prefix, p)] = true
 		}
 	}
@@ -223,7 +223,7 @@ func TestPrune(t *testing.T) {
 	}
 	// Within a shard's documents only.
 	run4, err := PlanAll(st, f2, f2.Grants, PlanOptions{Prune: true, AllGrants: f2.Grants,
-		PruneDoc: func(ref diff.DocRef) bool { return ref.Kind == diff.DocKeyPolicy }})
+		OwnsDoc: func(id string) bool { return strings.HasPrefix(id, "key:") }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,10 @@ type GrantReport struct {
 	Status    Status       `json:"status"`
 	Reasons   []string     `json:"reasons"`
 	Changes   []ChangeInfo `json:"changes"`
+	// Broader lists where bucketgrant's statements for the grant's
+	// principal on its bucket allow more than the file declares (without
+	// --prune, which would narrow them).
+	Broader []string `json:"broader,omitempty"`
 }
 
 // ChangeInfo is one document a grant (or prune) changes.
@@ -44,16 +48,18 @@ type ChangeInfo struct {
 
 // Summary counts the grants by status and the documents.
 type Summary struct {
-	Grants     int    `json:"grants"`
-	InSync     int    `json:"in_sync"`
-	Fixed      int    `json:"fixed"`
-	DriftFound int    `json:"drift_found"`
-	Blocked    int    `json:"blocked"`
-	Errors     int    `json:"errors"`
-	Documents  int    `json:"documents_to_write"`
-	Written    int    `json:"documents_written"`
-	Backup     string `json:"backup,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Grants     int `json:"grants"`
+	InSync     int `json:"in_sync"`
+	Fixed      int `json:"fixed"`
+	DriftFound int `json:"drift_found"`
+	Blocked    int `json:"blocked"`
+	Errors     int `json:"errors"`
+	// Broader counts the grants whose statements allow more than declared.
+	Broader   int    `json:"broader_than_declared"`
+	Documents int    `json:"documents_to_write"`
+	Written   int    `json:"documents_written"`
+	Backup    string `json:"backup,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 func newReport(c Config, run *Run) *Report {
@@ -80,12 +86,19 @@ func changeInfo(ch diff.Change) ChangeInfo {
 func (r *Report) finish() {
 	r.Grants = r.Grants[:0]
 	s := &r.Summary
-	s.Grants, s.InSync, s.Fixed, s.DriftFound, s.Blocked, s.Errors = len(r.results), 0, 0, 0, 0, 0
+	s.Grants, s.InSync, s.Fixed, s.DriftFound, s.Blocked, s.Errors, s.Broader = len(r.results), 0, 0, 0, 0, 0, 0
 	for _, res := range r.results {
 		g := GrantReport{Principal: res.Grant.Principal, Bucket: res.Grant.Bucket, Prefix: res.Grant.Prefix, Access: res.Grant.Access,
 			Line: res.Grant.Line, Status: res.Status, Reasons: res.Reasons, Changes: []ChangeInfo{}}
-		if res.Plan != nil {
-			g.Access = res.Plan.Grant.Access
+		if res.Access != nil {
+			g.Access = res.Access
+		}
+		if len(res.Broader) > 0 {
+			g.Broader = res.Broader
+			s.Broader++
+			if g.Status == StatusInSync {
+				g.Status = StatusBroader
+			}
 		}
 		if g.Reasons == nil {
 			g.Reasons = []string{}
@@ -94,8 +107,8 @@ func (r *Report) finish() {
 			g.Changes = append(g.Changes, changeInfo(ch))
 		}
 		r.Grants = append(r.Grants, g)
-		switch res.Status {
-		case StatusInSync:
+		switch g.Status {
+		case StatusInSync, StatusBroader:
 			s.InSync++
 		case StatusFixed:
 			s.Fixed++
@@ -118,7 +131,9 @@ const (
 )
 
 // ExitCode is 1 when a grant failed, else 3 when one is blocked, else 2
-// when drift was found and detailed is set (dry run), else 0.
+// when detailed is set (dry run) and drift was found, prune would change
+// something, or a grant's statements allow more than the file declares;
+// else 0.
 func (r *Report) ExitCode(detailed bool) int {
 	s := r.Summary
 	switch {
@@ -126,7 +141,7 @@ func (r *Report) ExitCode(detailed bool) int {
 		return ExitError
 	case s.Blocked > 0:
 		return ExitBlocked
-	case detailed && (s.DriftFound > 0 || r.DryRun && len(r.Pruned) > 0):
+	case detailed && (s.DriftFound > 0 || r.DryRun && len(r.Pruned) > 0 || s.Broader > 0):
 		return ExitPending
 	}
 	return ExitOK
@@ -141,7 +156,10 @@ func (r *Report) Text(w io.Writer) {
 			name += "/" + g.Prefix
 		}
 		fmt.Fprintf(w, "%-11s %s\n", g.Status, name)
-		if g.Status == StatusInSync || g.Status == StatusFixed && len(g.Changes) == 0 {
+		for _, b := range g.Broader {
+			fmt.Fprintf(w, "            ! %s\n", b)
+		}
+		if g.Status == StatusInSync || g.Status == StatusBroader || g.Status == StatusFixed && len(g.Changes) == 0 {
 			continue
 		}
 		for _, reason := range g.Reasons {
@@ -167,8 +185,12 @@ func (r *Report) Text(w io.Writer) {
 	if r.Shard != "" {
 		shard = " (shard " + r.Shard + ")"
 	}
-	fmt.Fprintf(w, "\n%d grants%s: %d in sync, %d fixed, %d drift found, %d blocked, %d errors; %d documents %s.\n",
-		s.Grants, shard, s.InSync, s.Fixed, s.DriftFound, s.Blocked, s.Errors, n, verb)
+	broader := ""
+	if s.Broader > 0 {
+		broader = fmt.Sprintf(" (%d broader than declared)", s.Broader)
+	}
+	fmt.Fprintf(w, "\n%d grants%s: %d in sync%s, %d fixed, %d drift found, %d blocked, %d errors; %d documents %s.\n",
+		s.Grants, shard, s.InSync, broader, s.Fixed, s.DriftFound, s.Blocked, s.Errors, n, verb)
 	if s.Backup != "" {
 		fmt.Fprintf(w, "Backup: %s\n", s.Backup)
 	}

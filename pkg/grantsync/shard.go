@@ -37,37 +37,42 @@ type Sharding struct {
 	of    []int          // grant index -> shard
 }
 
-// GrantDocs lists the keys of every document a grant may write: the bucket
-// policy, the key policy of the bucket's key (keyARN, "" when the bucket
-// has no customer key or it is unknown), and the principal's
-// bucketgrant-<bucket> inline policy. The principal's managed policy for the
-// bucket (diff.ManagedPolicyARN) is its own, like the inline policy, so the
-// inline policy's key stands for both.
-func GrantDocs(g Grant, keyARN string) []string {
-	name := diff.InlinePolicyName(g.Bucket)
-	docs := []string{
-		"bucket:" + g.Bucket,
-		"inline:" + principalKey(g.Principal) + ":" + name,
-	}
-	if keyARN != "" {
-		docs = append(docs, "key:"+keyARN)
-	}
-	return docs
-}
-
-// DocKey is a written document's key in the same namespace as GrantDocs.
-func DocKey(ref diff.DocRef) string {
+// DocID is a document's one identity for sharding, whoever writes it: a
+// grant through the planner, or prune. Bucket and key policies are named by
+// their bucket and key. A principal's identity policies for a bucket (the
+// inline bucketgrant-<bucket>, and the managed policy it falls back to,
+// whose ARN is a digest) are one document for sharding, named by the
+// principal (without its path: IAM names are unique per account and kind)
+// and the bucket: principal is whose they are, bucket the bucket they are
+// for. Two names for one document would let two shards write it.
+func DocID(ref diff.DocRef, principal, bucket string) string {
 	switch ref.Kind {
 	case diff.DocBucketPolicy:
 		return "bucket:" + bucketOfRef(ref)
 	case diff.DocKeyPolicy:
 		return "key:" + ref.ARN
-	case diff.DocInlinePolicy:
-		return "inline:" + principalKey(ref.ARN) + ":" + ref.Name
-	case diff.DocManagedPolicy:
-		return "managed:" + ref.ARN
+	case diff.DocInlinePolicy, diff.DocManagedPolicy:
+		if principal == "" {
+			principal = ref.ARN // an inline policy's ref names its principal
+		}
+		return "identity:" + principalKey(principal) + ":" + bucket
 	}
 	return ref.ID()
+}
+
+// GrantDocs lists the DocIDs of every document a grant may write: its
+// bucket's policy, the policy of the bucket's key (keyARN, "" when the
+// bucket has no customer key or it is unknown), and the principal's
+// identity policies for the bucket.
+func GrantDocs(g Grant, keyARN string) []string {
+	docs := []string{
+		"bucket:" + g.Bucket,
+		"identity:" + principalKey(g.Principal) + ":" + g.Bucket,
+	}
+	if keyARN != "" {
+		docs = append(docs, "key:"+keyARN)
+	}
+	return docs
 }
 
 // principalKey names a user or role independently of its path: IAM names
@@ -127,13 +132,12 @@ func shardOf(key string, n int) int {
 // Grant returns the shard of grant i.
 func (s *Sharding) Grant(i int) int { return s.of[i] }
 
-// Doc returns the shard that owns a document: its group's, or, for a
-// document no grant of the file may write (only prune touches it), one
-// chosen by its own key.
-func (s *Sharding) Doc(ref diff.DocRef) int {
-	k := DocKey(ref)
-	if sh, ok := s.owner[k]; ok {
+// Doc returns the shard that owns a document (by DocID): its group's, or,
+// for a document no grant of the file may write (only prune touches it),
+// one chosen by its own identity.
+func (s *Sharding) Doc(id string) int {
+	if sh, ok := s.owner[id]; ok {
 		return sh
 	}
-	return shardOf(k, s.n)
+	return shardOf(id, s.n)
 }

@@ -55,8 +55,8 @@ func TestShardsNeverShareADocument(t *testing.T) {
 				owner[d] = k
 			}
 			ref := diff.DocRef{Kind: diff.DocBucketPolicy, ARN: "arn:aws:s3:::" + g.Bucket}
-			if sh.Doc(ref) != k {
-				t.Fatalf("seed %d: Doc(%s) = %d, but its grant is in shard %d", seed, g.Bucket, sh.Doc(ref), k)
+			if id := DocID(ref, "", g.Bucket); sh.Doc(id) != k {
+				t.Fatalf("seed %d: Doc(%s) = %d, but its grant is in shard %d", seed, g.Bucket, sh.Doc(id), k)
 			}
 		}
 		total := 0

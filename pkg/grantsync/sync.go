@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +94,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		PrincipalErrors: readErrs.principals, BucketErrors: readErrs.buckets, Quotas: c.quotasOf(ctx)}
 	if sharding != nil {
 		k := c.Shard.K
-		po.PruneDoc = func(ref diff.DocRef) bool { return sharding.Doc(ref) == k }
+		po.OwnsDoc = func(id string) bool { return sharding.Doc(id) == k }
 	}
 	c.progress("planning", 0, len(grants))
 	run, err := PlanAll(st, c.File, grants, po)
@@ -116,7 +119,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	counting := &countingStore{Store: store, onWrite: func() { c.progress("writing", int(written.Add(1)), total) }}
 	log.Info("writing", "documents", total)
 	res, err := apply.Apply(ctx, counting, run.Plan, apply.Options{
-		BackupDir: c.BackupDir, Parallel: c.Parallel,
+		BackupDir: c.BackupDir, Parallel: c.Parallel, CheckAtWrite: true,
 		KeyPolicyCallerFor: func(key diff.DocRef) *policy.Caller {
 			if id, ok := idents[key.Account]; ok && id.ARN != "" {
 				return &policy.Caller{ARN: id.ARN, Account: id.Account}
@@ -144,6 +147,10 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		}
 		return c.finish(rep), nil
 	}
+	// The combined plan holds every written document twice (before and
+	// after); verifying needs neither, so it is let go before verifying
+	// reads everything back.
+	run.Plan = nil
 	if err := c.verify(ctx, store, st, run, res); err != nil {
 		return nil, err
 	}
@@ -209,6 +216,7 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 		for _, g := range grants {
 			targets = append(targets, awsstate.Target{Principal: g.Principal, Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g)})
 		}
+		targets = append(targets, c.listedBuckets()...)
 		res, err := read(targets)
 		if err != nil {
 			return nil, errs, nil, nil, err
@@ -226,6 +234,7 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	for _, g := range grants {
 		targets = append(targets, awsstate.Target{Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g)})
 	}
+	targets = append(targets, c.listedBuckets()...)
 	bres, err := read(targets)
 	if err != nil {
 		return nil, errs, nil, nil, err
@@ -249,6 +258,26 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	return st, errs, sh, idents, nil
 }
 
+// listedBuckets are, for --prune, the buckets the file lists under buckets:
+// without a grant on them: the file names them, so prune reads them to
+// remove what is left of their grants.
+func (c *Config) listedBuckets() []awsstate.Target {
+	if !c.Prune {
+		return nil
+	}
+	granted := map[string]bool{}
+	for _, g := range c.File.Grants {
+		granted[g.Bucket] = true
+	}
+	var out []awsstate.Target
+	for _, name := range slices.Sorted(maps.Keys(c.File.Buckets)) {
+		if !granted[name] {
+			out = append(out, awsstate.Target{Bucket: name, BucketAccount: c.File.Buckets[name].Account})
+		}
+	}
+	return out
+}
+
 // readStale adds to st, for --prune, the principals that bucketgrant's
 // stale statements name but the file no longer does.
 func (c *Config) readStale(st *state.State, read func([]awsstate.Target) (*awsstate.ManyResult, error)) error {
@@ -256,7 +285,7 @@ func (c *Config) readStale(st *state.State, read func([]awsstate.Target) (*awsst
 		return nil
 	}
 	var ts []awsstate.Target
-	for _, arn := range stalePrincipals(st, keepSids(st, c.File.Grants)) {
+	for _, arn := range stalePrincipals(st, newScope(st, c.File, c.File.Grants, nil)) {
 		ts = append(ts, awsstate.Target{Principal: arn})
 	}
 	if len(ts) == 0 {
@@ -339,20 +368,51 @@ func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State,
 			return fmt.Errorf("verifying: %w", err)
 		}
 	}
+	// Planning again only reads the state: it runs on every core, a group
+	// of grants at a time. The grants of a group share their bucket's and
+	// key's policies, so the planner's cache of parsed documents finds
+	// them while the group is planned.
+	groups := map[string][]*GrantResult{}
+	var order []string
 	for _, r := range run.Results {
 		if r.Status != StatusDrift && r.Status != StatusInSync {
 			continue
 		}
-		p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
-		switch {
-		case err != nil:
-			r.Status, r.Reasons = StatusError, append(r.Reasons, "verifying after the write: "+err.Error())
-		case p.Blocked() || !p.Empty():
-			r.Status, r.Reasons = StatusError, append(r.Reasons, "the documents were written, but planning again still finds changes; run sync again, or look for another writer")
-		case r.Status == StatusDrift:
-			r.Status = StatusFixed
+		g := "bucket:" + r.Grant.Bucket
+		if k := after.KeyForBucket(after.FindBucket(r.Grant.Bucket)); k != nil {
+			g = "key:" + k.ARN
 		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], r)
 	}
+	work := make(chan []*GrantResult)
+	var planners sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		planners.Add(1)
+		go func() {
+			defer planners.Done()
+			for group := range work {
+				for _, r := range group {
+					p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
+					switch {
+					case err != nil:
+						r.Status, r.Reasons = StatusError, append(r.Reasons, "verifying after the write: "+err.Error())
+					case p.Blocked() || !p.Empty():
+						r.Status, r.Reasons = StatusError, append(r.Reasons, "the documents were written, but planning again still finds changes; run sync again, or look for another writer")
+					case r.Status == StatusDrift:
+						r.Status = StatusFixed
+					}
+				}
+			}
+		}()
+	}
+	for _, g := range order {
+		work <- groups[g]
+	}
+	close(work)
+	planners.Wait()
 	c.progress("verifying", len(res.Written), len(res.Written))
 	return nil
 }

@@ -1,0 +1,123 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
+	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
+)
+
+// scaleSizes are the organisations BenchmarkSyncStateScale runs: a
+// thousand grants and ten times as many. BUCKETGRANT_SCALE (a comma list)
+// replaces them, for the one-off run at 100,000.
+func scaleSizes(b *testing.B) []int {
+	env := os.Getenv("BUCKETGRANT_SCALE")
+	if env == "" {
+		return []int{1000, 10000}
+	}
+	var out []int
+	for _, s := range strings.Split(env, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 20 {
+			b.Fatalf("BUCKETGRANT_SCALE=%q: give grant counts of at least 20, comma-separated", env)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// BenchmarkSyncStateScale runs the built binary's `sync --state` on a
+// generated organisation (scaledOrg: 3 accounts, principals, buckets and
+// keys in proportion to the grants), once as a dry run and once with
+// --yes, and reports the wall time and the process's peak memory (maximum
+// resident set size). The cost of a run should grow with the number of
+// grants, not faster: compare the sizes. Run it with
+//
+//	go test ./integration -run '^$' -bench SyncStateScale -benchtime 1x
+func BenchmarkSyncStateScale(b *testing.B) {
+	for _, n := range scaleSizes(b) {
+		for _, mode := range []string{"--dry-run", "--yes"} {
+			b.Run(fmt.Sprintf("grants=%d/%s", n, strings.TrimPrefix(mode, "--")), func(b *testing.B) {
+				for range b.N {
+					benchScaleOnce(b, n, mode)
+				}
+			})
+		}
+	}
+}
+
+func benchScaleOnce(b *testing.B, n int, mode string) {
+	b.StopTimer()
+	dir := b.TempDir()
+	st, f := scaledOrg(n)
+	statePath, grantsPath := filepath.Join(dir, "org.json"), filepath.Join(dir, "grants.yaml")
+	if err := snapshot.Save(statePath, st); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(grantsPath, grantsYAML(f), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(binary, "sync", "-f", grantsPath, "--state", statePath, mode, "--format", "json", "--backup-dir", filepath.Join(dir, "backups"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	b.StartTimer()
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("sync %s on %d grants: %v\n%s", mode, n, err, stderr.String())
+	}
+	want := `"drift_found": ` + strconv.Itoa(n)
+	if mode == "--yes" {
+		want = `"fixed": ` + strconv.Itoa(n)
+	}
+	if !strings.Contains(stdout.String(), want) {
+		b.Fatalf("sync %s on %d grants: the report lacks %s:\n%.2000s", mode, n, want, stdout.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	rssMB := float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(rssMB, "peak-MB")
+	b.Logf("%d grants, sync %s: wall %s, cpu %s, peak RSS %.0f MB", n, mode, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), rssMB)
+}
+
+// grantsYAML writes a grants file for f.
+func grantsYAML(f *grantsync.File) []byte {
+	var b bytes.Buffer
+	b.WriteString("version: 1\nbuckets:\n")
+	for _, name := range sortedKeys(f.Buckets) {
+		fmt.Fprintf(&b, "  %s: {account: %q}\n", name, f.Buckets[name].Account)
+	}
+	b.WriteString("grants:\n")
+	for _, g := range f.Grants {
+		levels := make([]string, len(g.Access))
+		for i, l := range g.Access {
+			levels[i] = string(l)
+		}
+		fmt.Fprintf(&b, "  - {principal: %q, bucket: %s, access: [%s]}\n", g.Principal, g.Bucket, strings.Join(levels, ", "))
+	}
+	return b.Bytes()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
