@@ -1,9 +1,11 @@
 package state
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"weak"
 )
 
 // index maps names to positions in a State's slices, so that FindBucket,
@@ -26,22 +28,25 @@ type index struct {
 	byName     map[string]int // account|kind|name -> principal
 }
 
-// stateIndex holds a State's index, behind a pointer so that a State stays
-// a plain value to copy: a copy shares the index until one of them changes
-// its slices, and the checks in lookup then rebuild it for that one.
+// stateIndex holds a State's index. It lives beside the State, in a table
+// keyed by a weak pointer to it, not in a field: a State stays a plain value
+// that go-cmp and == compare by its exported content, and an entry goes
+// away with its State.
 type stateIndex struct{ p atomic.Pointer[index] }
 
-// idxMu guards the allocation of every State's stateIndex (not the
-// lookups, which go through its atomic pointer).
-var idxMu sync.Mutex
+var indexes sync.Map // weak.Pointer[State] -> *stateIndex
 
 func (s *State) lookup() *index {
-	idxMu.Lock()
-	if s.idx == nil {
-		s.idx = &stateIndex{}
+	k := weak.Make(s)
+	v, ok := indexes.Load(k)
+	if !ok {
+		var loaded bool
+		v, loaded = indexes.LoadOrStore(k, &stateIndex{})
+		if !loaded {
+			runtime.AddCleanup(s, func(k weak.Pointer[State]) { indexes.Delete(k) }, k)
+		}
 	}
-	si := s.idx
-	idxMu.Unlock()
+	si := v.(*stateIndex)
 	ix := si.p.Load()
 	if ix != nil && ix.nb == len(s.Buckets) && ix.nk == len(s.Keys) && ix.np == len(s.Principals) &&
 		ix.b0 == first(s.Buckets) && ix.k0 == first(s.Keys) && ix.p0 == first(s.Principals) {

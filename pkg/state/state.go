@@ -75,7 +75,6 @@ type State struct {
 
 	Source Source
 
-	idx *stateIndex // lookups by name (index.go)
 }
 
 // Bucket is one S3 bucket.
