@@ -150,32 +150,45 @@ func TestGeneratedPlans(t *testing.T) {
 		wg.Wait()
 		close(results)
 	}()
+	// Batches of runs go to the oracle from their own goroutine, so the
+	// workers keep planning while the oracle decides.
 	st := newPlanStats()
-	var batch []*scenarioRun
 	var oracleTime time.Duration
-	flush := func() {
-		t0 := time.Now()
-		if err := decideWithOracle(o, batch); err != nil {
-			t.Fatal(err)
-		}
-		oracleTime += time.Since(t0)
-		for _, r := range batch {
-			st.add(r)
-			if *planList {
-				for _, v := range r.violations {
-					t.Logf("scenario %d [%s]: %s: %s", v.index, strings.Join(r.sc.Tags, " "), v.prop, v.msg)
+	var oracleErr error
+	batches := make(chan []*scenarioRun, 1)
+	judged := make(chan struct{})
+	go func() {
+		defer close(judged)
+		for batch := range batches {
+			t0 := time.Now()
+			if err := decideWithOracle(o, batch); err != nil && oracleErr == nil {
+				oracleErr = err
+			}
+			oracleTime += time.Since(t0)
+			for _, r := range batch {
+				st.add(r)
+				if *planList {
+					for _, v := range r.violations {
+						t.Logf("scenario %d [%s]: %s: %s", v.index, strings.Join(r.sc.Tags, " "), v.prop, v.msg)
+					}
 				}
 			}
 		}
-		batch = batch[:0]
-	}
+	}()
+	var batch []*scenarioRun
 	for r := range results {
 		batch = append(batch, r)
 		if len(batch) >= 200 {
-			flush()
+			batches <- batch
+			batch = nil
 		}
 	}
-	flush()
+	batches <- batch
+	close(batches)
+	<-judged
+	if oracleErr != nil {
+		t.Fatal(oracleErr)
+	}
 	elapsed := time.Since(start)
 	st.report(t, n, elapsed, oracleTime)
 	for _, prop := range st.violatedProps() {
