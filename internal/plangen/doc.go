@@ -17,6 +17,7 @@
 // Generation is seeded and reproducible: scenario i of seed s is the same on
 // every run and machine. Every document stays inside the forms the oracle
 // (internal/oracle) evaluates like AWS; the exclusions are listed at
-// Generate. It must not import pkg/diff's internals: it only names
-// bucketgrant's Sids through diff.SidsOf.
+// Gen.Scenario. It uses only pkg/diff's public names (the options, the
+// levels and their defaults from the design, bucketgrant's Sids), never its
+// reasoning.
 package plangen
