@@ -100,7 +100,9 @@ func decideGo(r *scenarioRun, g *trust.GoDecider) {
 	}
 	if r.search != nil {
 		for _, need := range r.search.needs {
-			r.searched += len(need)
+			for _, obj := range need {
+				r.searched += len(obj)
+			}
 		}
 	}
 }
@@ -458,7 +460,7 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 		if sc.ObjectRequest(m) {
 			objects = sc.GrantObjects()
 		}
-		var need []*point
+		var need [][]*point
 		for _, obj := range objects {
 			ctxs := sc.Contexts(m, obj, searchContexts)
 			if ctxs == nil {
@@ -467,10 +469,12 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 				r.unsearched = true
 				return
 			}
+			var points []*point
 			for _, ctx := range ctxs {
 				c := trust.PrincipalCase(st, p, m.Action, sc.Resource(m, obj), ctx)
-				need = append(need, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" }})
+				points = append(points, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" }})
 			}
+			need = append(need, points)
 		}
 		s.needs = append(s.needs, need)
 	}

@@ -91,9 +91,11 @@ func envInt(name string, def int64) int64 {
 //     the facts do not fix (each key's absent value, every value a
 //     condition names, one value none names): at most 256 contexts per
 //     request and object (a plan with more is counted as not searched),
-//     at most 12 objects, 7 requests. A plan is wrong if every
-//     request of the grant is allowed somewhere in that space. Plans
-//     blocked by facts of the key (disabled, AWS managed across accounts,
+//     at most 12 objects, 7 requests. A plan is wrong if, for every
+//     request of the grant, every object is allowed in some context or
+//     explicitly denied in every context (a deny that keeps part of the
+//     objects is a warning, not a blocker), and some object is allowed.
+//     Plans blocked by facts of the key (disabled, AWS managed across accounts,
 //     named by an alias across accounts) are checked against those facts
 //     instead.
 //
@@ -245,10 +247,75 @@ type point struct {
 }
 
 // search is the bounded search of a blocked plan: for each request of the
-// grant, the requests that would show it can be granted.
+// grant and each object, the requests (one per context) under the changed
+// documents.
 type search struct {
-	needs [][]*point
+	needs [][][]*point // need, object, context
 }
+
+// outcome of one object of one request of the search.
+const (
+	objGap     = iota // not allowed in any context, and not kept by a deny in every one
+	objAllowed        // allowed in some context
+	objDenied         // explicitly denied in every context: a deny keeps it
+)
+
+// objectOutcome judges one object from the decisions known (nil: not
+// decided).
+func objectOutcome(points []*point, decision func(*point) []string) int {
+	denied := true
+	for _, p := range points {
+		d := decision(p)
+		if d == nil {
+			denied = false
+			continue
+		}
+		if d[0] == oracle.Allowed {
+			return objAllowed
+		}
+		if d[0] != oracle.ExplicitlyDenied {
+			denied = false
+		}
+	}
+	if denied {
+		return objDenied
+	}
+	return objGap
+}
+
+// refuted reports whether the decisions show the blocker wrong: for every
+// request of the grant, every object is allowed in some context or kept by
+// a deny in every one (which is a partial deny, not a blocker), and some
+// object is allowed. It returns, for each request, an allowed request.
+func (s *search) refuted(decision func(*point) []string) ([]*point, bool) {
+	var shown []*point
+	for _, need := range s.needs {
+		var first *point
+		for _, obj := range need {
+			switch objectOutcome(obj, decision) {
+			case objGap:
+				return nil, false
+			case objAllowed:
+				if first == nil {
+					for _, p := range obj {
+						if d := decision(p); d != nil && d[0] == oracle.Allowed {
+							first = p
+							break
+						}
+					}
+				}
+			}
+		}
+		if first == nil {
+			return nil, false
+		}
+		shown = append(shown, first)
+	}
+	return shown, len(s.needs) > 0
+}
+
+func goDecision(p *point) []string { return p.goDec }
+func orDecision(p *point) []string { return p.orDec }
 
 func (r *scenarioRun) fail(prop, format string, args ...any) {
 	r.goViolations = append(r.goViolations, found{prop: prop, msg: fmt.Sprintf(format, args...), index: r.sc.Index})
@@ -300,14 +367,23 @@ func (r *scenarioRun) oraclePoints() []*point {
 			rest = append(rest, p)
 		}
 	}
-	if r.search != nil && r.search.refutedByGo() {
-		// The first request the Go evaluator allows, for each request of
-		// the grant: the oracle confirms a refuted blocker.
-		for _, need := range r.search.needs {
-			for _, p := range need {
-				if p.goDec[0] == oracle.Allowed && !slices.Contains(out, p) {
-					out = append(out, p)
-					break
+	if r.search != nil {
+		if _, ok := r.search.refuted(goDecision); ok {
+			// The Go evaluator refutes the blocker: the oracle decides,
+			// for every object of every request, the first request the Go
+			// evaluator allows, or all of them where a deny keeps it.
+			for _, need := range r.search.needs {
+				for _, obj := range need {
+					if objectOutcome(obj, goDecision) == objDenied {
+						out = appendNew(out, obj...)
+						continue
+					}
+					for _, p := range obj {
+						if p.goDec[0] == oracle.Allowed {
+							out = appendNew(out, p)
+							break
+						}
+					}
 				}
 			}
 		}
@@ -315,39 +391,36 @@ func (r *scenarioRun) oraclePoints() []*point {
 	if r.mode != "all" && len(rest) > 0 {
 		rng := rand.New(rand.NewPCG(uint64(r.sc.Seed), uint64(r.sc.Index)))
 		rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
-		for _, p := range rest[:min(r.sample, len(rest))] {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
+		out = appendNew(out, rest[:min(r.sample, len(rest))]...)
 	}
 	return out
 }
 
-// refutedByGo reports whether the Go evaluator allows some request for
-// every request of the grant.
-func (s *search) refutedByGo() bool {
-	for _, need := range s.needs {
-		if !slices.ContainsFunc(need, func(p *point) bool { return p.goDec[0] == oracle.Allowed }) {
-			return false
+// appendNew appends the points not in list yet.
+func appendNew(list []*point, ps ...*point) []*point {
+	for _, p := range ps {
+		if !slices.Contains(list, p) {
+			list = append(list, p)
 		}
 	}
-	return len(s.needs) > 0
+	return list
 }
 
 func (r *scenarioRun) allPoints() []*point {
 	out := slices.Clone(r.points)
 	if r.search != nil {
 		for _, need := range r.search.needs {
-			out = append(out, need...)
+			for _, obj := range need {
+				out = append(out, obj...)
+			}
 		}
 	}
 	return out
 }
 
 // judge turns the decisions into violations: a point is wrong when the
-// oracle's decisions make it wrong; the search is wrong when the oracle
-// allows some request for every request of the grant.
+// oracle's decisions make it wrong; a blocker is wrong when the oracle's
+// decisions refute it (search.refuted).
 func (r *scenarioRun) judge() {
 	r.violations = append(r.violations, r.goViolations...)
 	for _, p := range r.allPoints() {
@@ -366,22 +439,15 @@ func (r *scenarioRun) judge() {
 			r.violations = append(r.violations, found{prop: p.prop, msg: msg, index: r.sc.Index})
 		}
 	}
-	if r.search != nil && len(r.search.needs) > 0 {
-		var shown []string
-		refuted := 0
-		for _, need := range r.search.needs {
-			for _, p := range need {
-				if p.orDec != nil && p.orDec[0] == oracle.Allowed {
-					refuted++
-					c := p.cases[0]
-					shown = append(shown, fmt.Sprintf("%s on %s with %s", c.Action, c.ResourceARN, contextString(c.Context)))
-					break
-				}
+	if r.search != nil {
+		if allowed, ok := r.search.refuted(orDecision); ok {
+			var shown []string
+			for _, p := range allowed {
+				c := p.cases[0]
+				shown = append(shown, fmt.Sprintf("%s on %s with %s", c.Action, c.ResourceARN, contextString(c.Context)))
 			}
-		}
-		if refuted == len(r.search.needs) {
 			r.violations = append(r.violations, found{prop: "blocked", index: r.sc.Index,
-				msg: fmt.Sprintf("blocked (%s), but bucketgrant's own statements would allow every request of the grant: %s", strings.Join(r.blockers, ", "), strings.Join(shown, "; "))})
+				msg: fmt.Sprintf("blocked (%s), but with bucketgrant's own statements every request of the grant is allowed for every object no deny keeps: %s", strings.Join(r.blockers, ", "), strings.Join(shown, "; "))})
 		}
 	}
 }
