@@ -197,7 +197,7 @@ func TestGeneratedPlans(t *testing.T) {
 		first := st.first[prop]
 		t.Errorf("%s: %d violations; first in scenario %d (seed %d): %s", prop, st.violations[prop], first.index, *planSeed, first.msg)
 		if *planShrink {
-			shrunk, msg := shrinkScenario(o, gen.Scenario(first.index), prop, mode)
+			shrunk, msg := shrinkScenario(o, gen.Scenario(first.index), prop)
 			t.Errorf("%s, shrunk: %s\n%s", prop, msg, describeScenario(shrunk))
 		}
 	}
@@ -497,7 +497,8 @@ func (s *planStats) add(r *scenarioRun) {
 		s.maxSearched = max(s.maxSearched, r.searched)
 	}
 	for _, v := range r.violations {
-		if s.violations[v.prop] == 0 {
+		// The lowest scenario index, whatever order the workers finish in.
+		if f, ok := s.first[v.prop]; !ok || v.index < f.index {
 			s.first[v.prop] = v
 		}
 		s.violations[v.prop]++
@@ -552,7 +553,7 @@ func countsString(m map[string]int) string {
 
 // shrinkScenario makes a violating scenario smaller while the property
 // still fails (every request decided by the oracle).
-func shrinkScenario(o *oracle.Oracle, sc plangen.Scenario, prop, mode string) (plangen.Scenario, string) {
+func shrinkScenario(o *oracle.Oracle, sc plangen.Scenario, prop string) (plangen.Scenario, string) {
 	g := trust.NewGoDecider()
 	fails := func(c plangen.Scenario) string {
 		r := runScenario(c, g, "all", 0)
