@@ -61,6 +61,18 @@ func TestPlangenFindings(t *testing.T) {
 			sc.Inline = inline(plangen.Stmt{Effect: "Deny", Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*/*"}})
 			return sc
 		}},
+		// solve.go named the probe object bucketgrant-probe/any-object
+		// as S3's encryption context of a KMS request although a deny
+		// keeps that object: the plan's own context for
+		// kms:GenerateDataKey was denied after the plan.
+		{"required: the KMS request's context names an object no deny keeps", func() plangen.Scenario {
+			sc := findingScenario("role", b, plangen.AccountK, diff.Write)
+			sc.KeyPolicy.Stmts = append(sc.KeyPolicy.Stmts[:0:0], plangen.Stmt{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{"arn:aws:iam::123456789098:role/Admin"}},
+				Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
+			sc.Inline = inline(plangen.Stmt{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{plangen.KeyARN(plangen.AccountK)},
+				Cond: []plangen.Cond{{Op: "StringNotLike", Key: "kms:EncryptionContext:aws:s3:arn", Values: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/*"}}}})
+			return sc
+		}},
 		// decide.go, verdict.condition: a deny that needs two keys
 		// bucketgrant cannot read at once is summed up key by key, and
 		// each value of each key is live with some value of the other,
