@@ -332,3 +332,34 @@ func (s *Scenario) Contexts(r RequestAction, object string, limit int) []map[str
 		}
 	}
 }
+
+// DefaultShape reports whether ctx sends request r the way a client does
+// when it does nothing special: no SSE or ACL header, no MFA session (a
+// role's session says false), no VPC endpoint, from an address no
+// condition names. Keys bucketgrant cannot read may take any value.
+func (s *Scenario) DefaultShape(r RequestAction, ctx map[string][]string) bool {
+	for _, f := range s.Free(r) {
+		if f.Class != Client && f.Class != Network {
+			continue
+		}
+		var dflt []string
+		switch strings.ToLower(f.Key) {
+		case "aws:multifactorauthpresent":
+			if s.Kind != "user" {
+				dflt = []string{"false"}
+			}
+		case "aws:sourceip":
+			dflt = []string{outsideIP}
+		}
+		var got []string
+		for k, v := range ctx {
+			if strings.EqualFold(k, f.Key) {
+				got = v
+			}
+		}
+		if (got == nil) != (dflt == nil) || !slices.Equal(got, dflt) {
+			return false
+		}
+	}
+	return true
+}

@@ -191,6 +191,12 @@ func TestContextsCoverEveryValue(t *testing.T) {
 			t.Errorf("no context with %s; have %v", want, seen)
 		}
 	}
+	for _, c := range ctxs {
+		want := c["aws:SourceIp"][0] == "198.51.100.77"
+		if got := sc.DefaultShape(put, c); got != want {
+			t.Errorf("DefaultShape(%v) = %v", c, got)
+		}
+	}
 	if sc.Contexts(put, "x", 5) != nil {
 		t.Error("the bound is not kept")
 	}

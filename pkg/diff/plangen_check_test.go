@@ -472,7 +472,8 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 			var points []*point
 			for _, ctx := range ctxs {
 				c := trust.PrincipalCase(st, p, m.Action, sc.Resource(m, obj), ctx)
-				points = append(points, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" }})
+				points = append(points, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" },
+					dflt: sc.DefaultShape(m, ctx)})
 			}
 			need = append(need, points)
 		}

@@ -95,7 +95,12 @@ func envInt(name string, def int64) int64 {
 //     request of the grant, every object is allowed in some context or
 //     explicitly denied in every context (a deny that keeps part of the
 //     objects is a warning, not a blocker), and some object is allowed.
-//     Plans blocked by facts of the key (disabled, AWS managed across accounts,
+//     A blocker refuted only by requests sent some special way that no
+//     deny asks for (an MFA session, a header) is reported apart, as
+//     blocked-shape: the planner asks the client for a special shape only
+//     to avoid a deny (decide.go), so whether an allow that needs one is
+//     the grant's access is for the design to say. Plans blocked by
+//     facts of the key (disabled, AWS managed across accounts,
 //     named by an alias across accounts) are checked against those facts
 //     instead.
 //
@@ -244,6 +249,9 @@ type point struct {
 	check func(decisions []string) string
 	// must: the oracle decides it whatever the sampling.
 	must bool
+	// dflt marks a request of the search sent the way a client does by
+	// default (plangen.Scenario.DefaultShape).
+	dflt bool
 }
 
 // search is the bounded search of a blocked plan: for each request of the
@@ -261,23 +269,28 @@ const (
 )
 
 // objectOutcome judges one object from the decisions known (nil: not
-// decided).
-func objectOutcome(points []*point, decision func(*point) []string) int {
+// decided); with dflt, only requests sent the default way count as
+// allowing it.
+func objectOutcome(points []*point, decision func(*point) []string, dflt bool) int {
 	denied := true
+	allowed := false
 	for _, p := range points {
 		d := decision(p)
 		if d == nil {
 			denied = false
 			continue
 		}
-		if d[0] == oracle.Allowed {
-			return objAllowed
+		if d[0] == oracle.Allowed && (p.dflt || !dflt) {
+			allowed = true
 		}
 		if d[0] != oracle.ExplicitlyDenied {
 			denied = false
 		}
 	}
-	if denied {
+	switch {
+	case allowed:
+		return objAllowed
+	case denied:
 		return objDenied
 	}
 	return objGap
@@ -286,23 +299,19 @@ func objectOutcome(points []*point, decision func(*point) []string) int {
 // refuted reports whether the decisions show the blocker wrong: for every
 // request of the grant, every object is allowed in some context or kept by
 // a deny in every one (which is a partial deny, not a blocker), and some
-// object is allowed. It returns, for each request, an allowed request.
-func (s *search) refuted(decision func(*point) []string) ([]*point, bool) {
+// object is allowed. With dflt only requests sent the default way count
+// as allowed. It returns, for each request, an allowed request.
+func (s *search) refuted(decision func(*point) []string, dflt bool) ([]*point, bool) {
 	var shown []*point
 	for _, need := range s.needs {
 		var first *point
 		for _, obj := range need {
-			switch objectOutcome(obj, decision) {
+			switch objectOutcome(obj, decision, dflt) {
 			case objGap:
 				return nil, false
 			case objAllowed:
 				if first == nil {
-					for _, p := range obj {
-						if d := decision(p); d != nil && d[0] == oracle.Allowed {
-							first = p
-							break
-						}
-					}
+					first = firstAllowed(obj, decision, dflt)
 				}
 			}
 		}
@@ -312,6 +321,23 @@ func (s *search) refuted(decision func(*point) []string) ([]*point, bool) {
 		shown = append(shown, first)
 	}
 	return shown, len(s.needs) > 0
+}
+
+// firstAllowed is the first allowed request of an object, one sent the
+// default way if there is one.
+func firstAllowed(obj []*point, decision func(*point) []string, dflt bool) *point {
+	var any *point
+	for _, p := range obj {
+		if d := decision(p); d != nil && d[0] == oracle.Allowed {
+			if p.dflt {
+				return p
+			}
+			if any == nil && !dflt {
+				any = p
+			}
+		}
+	}
+	return any
 }
 
 func goDecision(p *point) []string { return p.goDec }
@@ -368,21 +394,17 @@ func (r *scenarioRun) oraclePoints() []*point {
 		}
 	}
 	if r.search != nil {
-		if _, ok := r.search.refuted(goDecision); ok {
+		if _, ok := r.search.refuted(goDecision, false); ok {
 			// The Go evaluator refutes the blocker: the oracle decides,
 			// for every object of every request, the first request the Go
-			// evaluator allows, or all of them where a deny keeps it.
+			// evaluator allows (one sent the default way if any), or all
+			// of them where a deny keeps it.
 			for _, need := range r.search.needs {
 				for _, obj := range need {
-					if objectOutcome(obj, goDecision) == objDenied {
+					if objectOutcome(obj, goDecision, false) == objDenied {
 						out = appendNew(out, obj...)
-						continue
-					}
-					for _, p := range obj {
-						if p.goDec[0] == oracle.Allowed {
-							out = appendNew(out, p)
-							break
-						}
+					} else if p := firstAllowed(obj, goDecision, false); p != nil {
+						out = appendNew(out, p)
 					}
 				}
 			}
@@ -440,14 +462,23 @@ func (r *scenarioRun) judge() {
 		}
 	}
 	if r.search != nil {
-		if allowed, ok := r.search.refuted(orDecision); ok {
+		if allowed, ok := r.search.refuted(orDecision, false); ok {
+			prop, how := "blocked", ""
+			if dflt, ok := r.search.refuted(orDecision, true); ok {
+				allowed = dflt
+			} else {
+				// Only a request sent some special way (an MFA session,
+				// a header) is allowed: the planner asks for such a shape
+				// only to avoid a deny, so this is reported apart.
+				prop, how = "blocked-shape", " sent in a shape no deny asks for"
+			}
 			var shown []string
 			for _, p := range allowed {
 				c := p.cases[0]
 				shown = append(shown, fmt.Sprintf("%s on %s with %s", c.Action, c.ResourceARN, contextString(c.Context)))
 			}
-			r.violations = append(r.violations, found{prop: "blocked", index: r.sc.Index,
-				msg: fmt.Sprintf("blocked (%s), but with bucketgrant's own statements every request of the grant is allowed for every object no deny keeps: %s", strings.Join(r.blockers, ", "), strings.Join(shown, "; "))})
+			r.violations = append(r.violations, found{prop: prop, index: r.sc.Index,
+				msg: fmt.Sprintf("blocked (%s), but with bucketgrant's own statements every request of the grant is allowed%s for every object no deny keeps: %s", strings.Join(r.blockers, ", "), how, strings.Join(shown, "; "))})
 		}
 	}
 }
