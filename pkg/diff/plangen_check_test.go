@@ -473,13 +473,26 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 			for _, ctx := range ctxs {
 				c := trust.PrincipalCase(st, p, m.Action, sc.Resource(m, obj), ctx)
 				points = append(points, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" },
-					dflt: sc.DefaultShape(m, ctx)})
+					dflt: sc.DefaultShape(m, ctx), unknown: unknownValues(sc, m, ctx)})
 			}
 			need = append(need, points)
 		}
 		s.needs = append(s.needs, need)
 	}
 	r.search = s
+}
+
+// unknownValues names the values a context gives the keys bucketgrant
+// cannot read.
+func unknownValues(sc *plangen.Scenario, m plangen.RequestAction, ctx map[string][]string) string {
+	var parts []string
+	for _, f := range sc.Free(m) {
+		if f.Class == plangen.Unknown {
+			v, _ := lookupFold(ctx, f.Key)
+			parts = append(parts, f.Key+"="+strings.Join(v, "|"))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // searchChange adds bucketgrant's own statements for the grant wherever a

@@ -112,6 +112,19 @@ func TestPlangenFindings(t *testing.T) {
 				Resource: []string{"*"}, Cond: []plangen.Cond{{Op: "StringNotEquals", Key: "aws:SomeNewKey", Values: []string{"x"}}}}}
 			return sc
 		}},
+		// origins.go gives a user's aws:MultiFactorAuthPresent two
+		// values, absent (long-term keys) and true (an MFA session); a
+		// session made without MFA (GetSessionToken without a code)
+		// carries false (IAM User Guide, aws:MultiFactorAuthPresent). A
+		// deny on BoolIfExists true is then avoidable, yet the plan calls
+		// it a blocker "whatever the request looks like".
+		{"blocked: a deny on MFA sessions is avoided by a session without MFA", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.Inline = inline(plangen.Stmt{Effect: "Allow", Action: []string{"s3:GetObject", "kms:Decrypt"}, Resource: []string{"*"}},
+				plangen.Stmt{Effect: "Deny", Action: []string{"s3:GetObject"}, Resource: []string{objAll},
+					Cond: []plangen.Cond{{Op: "BoolIfExists", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}})
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

@@ -250,8 +250,10 @@ type point struct {
 	// must: the oracle decides it whatever the sampling.
 	must bool
 	// dflt marks a request of the search sent the way a client does by
-	// default (plangen.Scenario.DefaultShape).
-	dflt bool
+	// default (plangen.Scenario.DefaultShape); unknown names its values of
+	// the keys bucketgrant cannot read.
+	dflt    bool
+	unknown string
 }
 
 // search is the bounded search of a blocked plan: for each request of the
@@ -338,6 +340,32 @@ func firstAllowed(obj []*point, decision func(*point) []string, dflt bool) *poin
 		}
 	}
 	return any
+}
+
+// avoidsDeny reports whether some of the allowed requests (sent some
+// special way) avoid a deny that the same object meets when sent the
+// default way with the same values of the keys bucketgrant cannot read:
+// then a shape avoids a deny, which the planner must find.
+// The Go evaluator's decisions label it.
+func (s *search) avoidsDeny(allowed []*point) bool {
+	for _, need := range s.needs {
+		for _, obj := range need {
+			if !slices.ContainsFunc(obj, func(p *point) bool { return slices.Contains(allowed, p) }) {
+				continue
+			}
+			for _, a := range obj {
+				if !slices.Contains(allowed, a) {
+					continue
+				}
+				for _, p := range obj {
+					if p.dflt && p.unknown == a.unknown && p.goDec[0] == oracle.ExplicitlyDenied {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 func goDecision(p *point) []string { return p.goDec }
@@ -466,11 +494,12 @@ func (r *scenarioRun) judge() {
 			prop, how := "blocked", ""
 			if dflt, ok := r.search.refuted(orDecision, true); ok {
 				allowed = dflt
-			} else {
+			} else if !r.search.avoidsDeny(allowed) {
 				// Only a request sent some special way (an MFA session,
-				// a header) is allowed: the planner asks for such a shape
-				// only to avoid a deny, so this is reported apart.
-				prop, how = "blocked-shape", " sent in a shape no deny asks for"
+				// a header) is allowed, and not to avoid a deny: the
+				// planner asks for such a shape only to avoid one, so
+				// this is reported apart.
+				prop, how = "blocked-shape", ", sent in a shape no deny asks for,"
 			}
 			var shown []string
 			for _, p := range allowed {
