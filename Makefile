@@ -26,7 +26,7 @@ IMAGE_DIR        ?= dist/image
 IMAGE_PUSH       ?=
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: test test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
+.PHONY: test test-long test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
@@ -97,12 +97,20 @@ test: oracle
 	$(GO) -C tools vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'GlobSetProperty' ./pkg/policy
+	$(GO) test -count=1 -v -run '^TestGeneratedPlans$$' ./pkg/diff
 	$(GO) -C tools test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-short
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
 
 test-tools-race:
 	$(GO) -C tools test -race -count=1 -skip '^TestImage$$' ./...
+
+# The generated plan suite of pkg/diff (issue 10): `make test` runs 5,000
+# plans without the race detector, which slows the planner several times
+# (and 200 under it); test-long runs PLANS of them.
+PLANS ?= 100000
+test-long: oracle
+	$(GO) test -count=1 -v -timeout 0 -run '^TestGeneratedPlans$$' ./pkg/diff -plangen.plans=$(PLANS)
 
 bench: oracle
 	$(GO) test -run '^$$' -bench . -benchmem ./...

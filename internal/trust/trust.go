@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -34,20 +35,107 @@ var (
 // Check runs the trust property for a plan made from before, whose changes
 // give after. It returns every violation found, as one error.
 func Check(o *oracle.Oracle, before, after *state.State, p *diff.Plan) error {
-	c := &checker{o: o, before: before, after: after, plan: p}
-	if err := c.required(); err != nil {
+	probes := Probes(before, after, p, Options{})
+	var cases []oracle.Case
+	for _, pr := range probes {
+		cases = append(cases, pr.Cases()...)
+	}
+	res, err := o.SimulateBatch(cases)
+	if err != nil {
 		return err
 	}
-	if err := c.nothingNew(); err != nil {
-		return err
+	decisions := make([]string, len(res))
+	for i, r := range res {
+		if r.Error != "" {
+			b, _ := json.Marshal(cases[i])
+			return fmt.Errorf("oracle failed on %s: %s", b, r.Error)
+		}
+		decisions[i] = r.Decision
 	}
-	return c.statementsKept()
+	var required, leaks []string
+	for _, pr := range probes {
+		n := len(pr.Cases())
+		if v := pr.Violation(decisions[:n]); v != "" {
+			if pr.Required {
+				required = append(required, v)
+			} else {
+				leaks = append(leaks, v)
+			}
+		}
+		decisions = decisions[n:]
+	}
+	if len(required) > 0 {
+		return fmt.Errorf("the oracle does not allow what the plan grants: %s", strings.Join(required, "; "))
+	}
+	if len(leaks) > 0 {
+		return fmt.Errorf("the plan allows more than it should: %s", strings.Join(leaks, "; "))
+	}
+	return StatementsKept(p)
+}
+
+// Options widen the probes of a check beyond its defaults.
+type Options struct {
+	// Callers are more principals whose access must not grow (users, roles
+	// probed as a session of theirs, or sessions), for example the ones the
+	// documents name.
+	Callers []string
+	// Objects are more object keys, relative to the bucket, to probe.
+	Objects []string
+	// Compact pairs object actions with objects, bucket actions with
+	// buckets and key actions with keys only (the requests AWS authorizes),
+	// and probes fewer neighbouring actions: for suites that run many
+	// plans.
+	Compact bool
+}
+
+// Probe is one request the trust property constrains: a request the plan
+// grants, which must be allowed afterwards (Required), or a request that
+// must not become allowed unless the plan grants it.
+type Probe struct {
+	Required bool
+	// Before and After are the request under the documents before and
+	// after the plan (Before is unset for a required probe).
+	Before, After oracle.Case
+	// Granted marks a request the plan grants: it may become allowed.
+	Granted bool
+}
+
+// Cases are the cases to decide for the probe: After, or Before and After.
+func (pr Probe) Cases() []oracle.Case {
+	if pr.Required {
+		return []oracle.Case{pr.After}
+	}
+	return []oracle.Case{pr.Before, pr.After}
+}
+
+// Violation says what is wrong given the decisions of Cases, "" if nothing.
+func (pr Probe) Violation(decisions []string) string {
+	c := pr.After
+	if pr.Required {
+		if decisions[0] != oracle.Allowed {
+			return fmt.Sprintf("%s on %s is %s", c.Action, c.ResourceARN, decisions[0])
+		}
+		return ""
+	}
+	if decisions[1] == oracle.Allowed && decisions[0] != oracle.Allowed && !pr.Granted {
+		return fmt.Sprintf("%s may now %s on %s", c.Principal, c.Action, c.ResourceARN)
+	}
+	return ""
+}
+
+// Probes lists the probes of the trust property for a plan made from
+// before, whose changes give after. A request whose case is the same
+// before and after (no document it reads changed) cannot change its
+// decision and is left out.
+func Probes(before, after *state.State, p *diff.Plan, opt Options) []Probe {
+	c := &checker{before: before, after: after, plan: p, opt: opt}
+	return append(c.required(), c.nothingNew()...)
 }
 
 type checker struct {
-	o             *oracle.Oracle
 	before, after *state.State
 	plan          *diff.Plan
+	opt           Options
 }
 
 // caller is someone whose access is probed, with the identity policies
@@ -65,6 +153,10 @@ func (c *checker) principal() caller {
 	if s.PrincipalKind == "role" {
 		name := arn[strings.LastIndexByte(arn, '/')+1:]
 		arn = "arn:" + partition(arn) + ":sts::" + s.PrincipalAccount + ":assumed-role/" + name + "/bucketgrant"
+		if g := c.plan.Grant.Principal; strings.Contains(g, ":assumed-role/") {
+			// The plan was made for this session: it is what is probed.
+			arn = g
+		}
 	}
 	var id string
 	if pr := c.before.FindPrincipal(s.PrincipalARN); pr != nil {
@@ -76,18 +168,32 @@ func (c *checker) principal() caller {
 }
 
 // others are principals the grant must not reach: another user of the
-// principal's account and one of the bucket's account. Each gets an
-// identity policy allowing everything, so only the resource policies
-// decide, and a grant that leaked to them shows.
+// principal's account, of the bucket's and of the key's, and the callers
+// the options add. Each gets an identity policy allowing everything, so
+// only the resource policies decide, and a grant that leaked to them shows.
 func (c *checker) others() []caller {
 	s := c.plan.Subject
 	everything := func(*state.State) ([]oracle.NamedPolicy, json.RawMessage) {
 		return []oracle.NamedPolicy{{Name: "allow-all", Policy: allowAllIdentity}}, nil
 	}
 	iam := "arn:" + partition(s.PrincipalARN) + ":iam::"
-	out := []caller{{arn: iam + s.PrincipalAccount + ":user/bucketgrant-other", account: s.PrincipalAccount, identity: everything}}
-	if s.BucketAccount != s.PrincipalAccount {
-		out = append(out, caller{arn: iam + s.BucketAccount + ":user/bucketgrant-other", account: s.BucketAccount, identity: everything})
+	var out []caller
+	seen := map[string]bool{c.principal().arn: true}
+	add := func(arn, account string) {
+		if !seen[arn] && account != "" {
+			seen[arn] = true
+			out = append(out, caller{arn: arn, account: account, identity: everything})
+		}
+	}
+	for _, acct := range []string{s.PrincipalAccount, s.BucketAccount, s.KeyAccount} {
+		add(iam+acct+":user/bucketgrant-other", acct)
+	}
+	for _, arn := range c.opt.Callers {
+		if strings.Contains(arn, ":role/") {
+			// A role calls through a session of it.
+			arn = "arn:" + partition(arn) + ":sts::" + accountOf(arn) + ":assumed-role/" + arn[strings.LastIndexByte(arn, '/')+1:] + "/probe"
+		}
+		add(arn, accountOf(arn))
 	}
 	return out
 }
@@ -168,96 +274,115 @@ func (c *checker) caseFor(st *state.State, pr probe) oracle.Case {
 	return cs
 }
 
-func (c *checker) decide(st *state.State, probes []probe) ([]string, error) {
-	cases := make([]oracle.Case, len(probes))
-	for i, pr := range probes {
-		cases[i] = c.caseFor(st, pr)
-	}
-	res, err := c.o.SimulateBatch(cases)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(res))
-	for i, r := range res {
-		if r.Error != "" {
-			b, _ := json.Marshal(cases[i])
-			return nil, fmt.Errorf("oracle failed on %s: %s", b, r.Error)
-		}
-		out[i] = r.Decision
-	}
-	return out, nil
-}
-
-// required checks that every request of the plan is allowed after it.
-func (c *checker) required() error {
+// required lists every request of the plan, which must be allowed after
+// it (nothing, for a blocked plan).
+func (c *checker) required() []Probe {
 	if c.plan.Blocked() {
 		return nil
 	}
 	me := c.principal()
-	var probes []probe
+	var out []Probe
 	for _, r := range c.plan.Requests {
-		probes = append(probes, probe{who: me, action: r.Action, resource: r.Probe, kms: strings.HasPrefix(r.Action, "kms:"), context: r.Context})
+		pr := probe{who: me, action: r.Action, resource: r.Probe, kms: strings.HasPrefix(r.Action, "kms:"), context: r.Context}
+		out = append(out, Probe{Required: true, After: c.caseFor(c.after, pr)})
 	}
-	got, err := c.decide(c.after, probes)
-	if err != nil {
-		return err
-	}
-	var bad []string
-	for i, d := range got {
-		if d != oracle.Allowed {
-			bad = append(bad, fmt.Sprintf("%s on %s is %s", probes[i].action, probes[i].resource, d))
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("the oracle does not allow what the plan grants: %s", strings.Join(bad, "; "))
-	}
-	return nil
+	return out
 }
 
-// nothingNew checks that no probe is allowed after the plan that was not
-// allowed before, except the requests the plan grants.
-func (c *checker) nothingNew() error {
+// nothingNew lists the requests that must not be allowed after the plan
+// unless they were before or the plan grants them: the grant's neighbours
+// (other objects, buckets, keys and actions) for the principal and for
+// other principals.
+func (c *checker) nothingNew() []Probe {
 	s := c.plan.Subject
 	bucket := s.BucketARN
 	other := "arn:" + partition(bucket) + ":s3:::bucketgrant-other-bucket"
 	objects := []string{bucket + "/" + c.plan.Grant.Prefix + "bucketgrant-probe/any-object", bucket + "/outside-the-prefix/object", other + "/object"}
+	for _, o := range c.opt.Objects {
+		if arn := bucket + "/" + o; !slices.Contains(objects, arn) {
+			objects = append(objects, arn)
+		}
+	}
 	buckets := []string{bucket, other}
 	var keys []string
 	if s.KeyARN != "" {
 		keys = []string{s.KeyARN, s.KeyARN[:strings.LastIndexByte(s.KeyARN, '/')+1] + "00000000-0000-0000-0000-000000000000"}
 	}
 	s3Ctx, kmsCtx := c.contexts()
-	var probes []probe
-	for _, who := range append([]caller{c.principal()}, c.others()...) {
+	type req struct {
+		action, resource string
+		kms              bool
+	}
+	var reqs []req
+	if c.opt.Compact {
+		for _, a := range compactObjectActions {
+			for _, r := range objects {
+				reqs = append(reqs, req{a, r, false})
+			}
+		}
+		for _, a := range compactBucketActions {
+			for _, r := range buckets {
+				reqs = append(reqs, req{a, r, false})
+			}
+		}
+		for _, a := range compactKMSActions {
+			for _, k := range keys {
+				reqs = append(reqs, req{a, k, true})
+			}
+		}
+	} else {
 		for _, a := range s3Actions {
 			for _, r := range append(slices.Clone(objects), buckets...) {
-				probes = append(probes, probe{who: who, action: a, resource: r, context: withPrincipal(s3Ctx, who)})
+				reqs = append(reqs, req{a, r, false})
 			}
 		}
 		for _, a := range kmsActions {
 			for _, k := range keys {
-				probes = append(probes, probe{who: who, action: a, resource: k, kms: true, context: withPrincipal(kmsCtx, who)})
+				reqs = append(reqs, req{a, k, true})
 			}
 		}
 	}
-	was, err := c.decide(c.before, probes)
-	if err != nil {
-		return err
-	}
-	now, err := c.decide(c.after, probes)
-	if err != nil {
-		return err
-	}
-	var bad []string
-	for i, pr := range probes {
-		if now[i] == oracle.Allowed && was[i] != oracle.Allowed && !c.granted(pr) {
-			bad = append(bad, fmt.Sprintf("%s may now %s on %s", pr.who.arn, pr.action, pr.resource))
+	var out []Probe
+	for _, who := range append([]caller{c.principal()}, c.others()...) {
+		for _, r := range reqs {
+			ctx := s3Ctx
+			if r.kms {
+				ctx = kmsCtx
+			}
+			pr := probe{who: who, action: r.action, resource: r.resource, kms: r.kms, context: withPrincipal(ctx, who)}
+			was, now := c.caseFor(c.before, pr), c.caseFor(c.after, pr)
+			if sameCase(was, now) {
+				continue
+			}
+			out = append(out, Probe{Before: was, After: now, Granted: c.granted(pr)})
 		}
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("the plan allows more than it should: %s", strings.Join(bad, "; "))
+	return out
+}
+
+// The compact probe set: the grant's actions and the most dangerous
+// neighbour of each kind.
+var (
+	compactObjectActions = []string{"s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:PutObjectAcl", "s3:DeleteObject"}
+	compactBucketActions = []string{"s3:ListBucket", "s3:PutBucketPolicy"}
+	compactKMSActions    = []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:PutKeyPolicy"}
+)
+
+// sameCase reports whether two cases are the same request under the same
+// documents: their decisions are then equal.
+func sameCase(a, b oracle.Case) bool {
+	if a.ResourceType != b.ResourceType || a.Principal != b.Principal || a.PrincipalAccount != b.PrincipalAccount ||
+		a.PrincipalID != b.PrincipalID || a.Action != b.Action || a.ResourceARN != b.ResourceARN || a.ResourceAccount != b.ResourceAccount ||
+		!bytes.Equal(a.Boundary, b.Boundary) || !bytes.Equal(a.Resource, b.Resource) || len(a.Identity) != len(b.Identity) ||
+		!maps.EqualFunc(a.Context, b.Context, slices.Equal) {
+		return false
 	}
-	return nil
+	for i := range a.Identity {
+		if a.Identity[i].Name != b.Identity[i].Name || !bytes.Equal(a.Identity[i].Policy, b.Identity[i].Policy) {
+			return false
+		}
+	}
+	return true
 }
 
 // granted reports whether a probe is one of the plan's own requests: the
@@ -305,10 +430,22 @@ func withPrincipal(ctx map[string][]string, who caller) map[string][]string {
 	for k, v := range ctx {
 		out[k] = v
 	}
-	out["aws:PrincipalArn"] = []string{who.arn}
+	// The facts about the caller, as AWS sets them: a session's
+	// aws:PrincipalArn is its role's ARN.
+	arn, typ := who.arn, "User"
+	if i := strings.Index(arn, ":assumed-role/"); i >= 0 {
+		parts := strings.Split(arn[i+len(":assumed-role/"):], "/")
+		arn = "arn:" + partition(arn) + ":iam::" + who.account + ":role/" + parts[0]
+		typ = "AssumedRole"
+	}
+	out["aws:PrincipalArn"] = []string{arn}
 	out["aws:PrincipalAccount"] = []string{who.account}
+	delete(out, "aws:username")
 	if strings.Contains(who.arn, ":user/") {
 		out["aws:username"] = []string{who.arn[strings.LastIndexByte(who.arn, '/')+1:]}
+	}
+	if _, ok := out["aws:PrincipalType"]; ok {
+		out["aws:PrincipalType"] = []string{typ}
 	}
 	if who.id == "" {
 		delete(out, "aws:userid")
@@ -319,11 +456,12 @@ func withPrincipal(ctx map[string][]string, who caller) map[string][]string {
 	return out
 }
 
-// statementsKept checks that every statement of every document before the
+// StatementsKept checks that every statement of every document before the
 // plan is still in it afterwards, byte for byte or (where a document was
 // re-laid out) with the same meaning. Statements the plan says it removes
 // (orphaned principals, revoke) are exempt.
-func (c *checker) statementsKept() error {
+func StatementsKept(p *diff.Plan) error {
+	c := &checker{plan: p}
 	var bad []string
 	for _, ch := range c.plan.Changes {
 		if ch.Before == "" {

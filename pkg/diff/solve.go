@@ -44,12 +44,22 @@ func (p *planner) solve() error {
 		v := p.decide(*n, p.now)
 		verdicts[i] = v
 		n.context = v.ctx
-		probe := n.probe
-		if v.witness != "" && n.objectAt == objectResource {
-			probe = v.witness
+		// The request the plan names is about the witness object: for
+		// S3 as the resource, for S3's KMS requests as the encryption
+		// context (the probe object may be one a deny keeps).
+		probe, ctx := n.probe, v.ctx
+		if v.witness != "" {
+			switch n.objectAt {
+			case objectResource:
+				probe = v.witness
+			case objectEncryptionContext:
+				ctx = cloneContext(v.ctx)
+				deleteKey(ctx, "kms:EncryptionContext:aws:s3:arn")
+				ctx["kms:EncryptionContext:aws:s3:arn"] = []string{v.witness}
+			}
 		}
 		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
-			Probe: probe, Context: v.ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
+			Probe: probe, Context: ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
 		switch {
 		case v.undecided:
 			p.block(Blocker{Kind: BlockUndecidable,

@@ -1,0 +1,148 @@
+package diff_test
+
+import (
+	"testing"
+
+	"github.com/bucketgrant/bucketgrant/internal/plangen"
+	"github.com/bucketgrant/bucketgrant/internal/trust"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+)
+
+// What the generated plan suite found, each shrunk to a minimal scenario
+// and judged with AWS's documentation (aws-facts.md §3 and §10) and the
+// oracle. Each case runs every check of TestGeneratedPlans with every
+// request decided by the oracle, and must find nothing.
+
+// findingScenario is a scenario in the seeds' accounts: Jane (or the role
+// Reader) in 111122223333, the bucket and key where the case says.
+func findingScenario(kind, bucketAccount, keyAccount string, levels ...diff.Level) plangen.Scenario {
+	return plangen.Scenario{Kind: kind, BucketAccount: bucketAccount, KeyAccount: keyAccount, SSE: "aws:kms", KeyRef: "arn",
+		Ownership: "BucketOwnerEnforced", KeyManager: "CUSTOMER", KeyState: "Enabled", Access: levels, KMSVia: diff.ViaAuto,
+		KeyPolicy: plangen.Doc{ID: "key-default-1", Stmts: []plangen.Stmt{{Sid: "Enable IAM User Permissions", Effect: "Allow",
+			Principal: &plangen.Prin{AWS: []string{"arn:aws:iam::" + keyAccount + ":root"}}, Action: []string{"kms:*"}, Resource: []string{"*"}}}}}
+}
+
+func inline(stmts ...plangen.Stmt) []plangen.Named {
+	return []plangen.Named{{Name: "policy-a", Doc: plangen.Doc{Stmts: stmts}}}
+}
+
+const objAll = "arn:aws:s3:::DOC-EXAMPLE-BUCKET/*"
+
+func TestPlangenFindings(t *testing.T) {
+	p, b := plangen.AccountP, plangen.AccountB
+	janeP := &plangen.Prin{AWS: []string{jane}}
+	cases := []struct {
+		name string
+		sc   func() plangen.Scenario
+	}{
+		// Issue 10, cause 1: "every object is allowed" decided from the
+		// one probe object bucketgrant-probe/any-object.
+		{"objects: a bucket-policy allow on bucket/*/* does not cover bucket/top.txt", func() plangen.Scenario {
+			sc := findingScenario("user", b, b, diff.Read)
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{p}},
+				Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*/*"}}}}
+			return sc
+		}},
+		{"objects: an allow on reports/b* does not cover --prefix reports/", func() plangen.Scenario {
+			sc := findingScenario("role", p, p, diff.Read)
+			sc.Prefix = "reports/"
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{{Effect: "Allow", Principal: &plangen.Prin{Star: true},
+				Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/b*"}}}}
+			return sc
+		}},
+		{"objects: an allow on NotResource reports/b* leaves reports/b1 out", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Write)
+			sc.Inline = inline(plangen.Stmt{Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/b*"}, NotResource: true},
+				plangen.Stmt{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}})
+			return sc
+		}},
+		{"blocked: a deny on bucket/*/* leaves bucket/top.txt grantable", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.Inline = inline(plangen.Stmt{Effect: "Deny", Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*/*"}})
+			return sc
+		}},
+		// solve.go named the probe object bucketgrant-probe/any-object
+		// as S3's encryption context of a KMS request although a deny
+		// keeps that object: the plan's own context for
+		// kms:GenerateDataKey was denied after the plan.
+		{"required: the KMS request's context names an object no deny keeps", func() plangen.Scenario {
+			sc := findingScenario("role", b, plangen.AccountK, diff.Write)
+			sc.KeyPolicy.Stmts = append(sc.KeyPolicy.Stmts[:0:0], plangen.Stmt{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{"arn:aws:iam::123456789098:role/Admin"}},
+				Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
+			sc.Inline = inline(plangen.Stmt{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{plangen.KeyARN(plangen.AccountK)},
+				Cond: []plangen.Cond{{Op: "StringNotLike", Key: "kms:EncryptionContext:aws:s3:arn", Values: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/*"}}}})
+			return sc
+		}},
+		// decide.go, verdict.condition: a deny that needs two keys
+		// bucketgrant cannot read at once is summed up key by key, and
+		// each value of each key is live with some value of the other,
+		// so the plan says the request works, with no condition and no
+		// warning, although it is denied when both hold.
+		{"unknown values: a deny on aws:SourceIp and aws:PrincipalOrgID together", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KeyPolicy.Stmts = append(sc.KeyPolicy.Stmts, plangen.Stmt{Effect: "Deny", Principal: janeP, Action: []string{"kms:Decrypt"}, Resource: []string{"*"},
+				Cond: []plangen.Cond{{Op: "IpAddressIfExists", Key: "aws:SourceIp", Values: []string{"203.0.113.0/24"}},
+					{Op: "StringNotEquals", Key: "aws:PrincipalOrgID", Values: []string{"o-a1b2c3d4e5"}}}})
+			sc.Inline = inline(plangen.Stmt{Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objAll}})
+			return sc
+		}},
+		{"unknown values: a deny on aws:SourceIp and aws:PrincipalTag/team together", func() plangen.Scenario {
+			sc := findingScenario("role", p, p, diff.Read)
+			sc.Inline = inline(plangen.Stmt{Effect: "Deny", Action: []string{"*"}, Resource: []string{"arn:aws:kms:us-east-1:111122223333:key/*"},
+				Cond: []plangen.Cond{{Op: "IpAddressIfExists", Key: "aws:SourceIp", Values: []string{"192.0.2.0/24"}},
+					{Op: "StringLike", Key: "aws:PrincipalTag/team", Values: []string{"data"}}}})
+			return sc
+		}},
+		// An allow that holds only for some values of a key bucketgrant
+		// cannot read, where no unconditional grant can be placed (a
+		// boundary, --kms-via identity without delegation), is called
+		// blocked; the access already works unless aws:SomeNewKey = x,
+		// which is an "allowed if" verdict, not a blocker.
+		{"blocked: a key-policy allow for everyone unless aws:SomeNewKey = x, for a role whose boundary lacks KMS", func() plangen.Scenario {
+			sc := findingScenario("role", b, p, diff.Read)
+			sc.KeyPolicy.Stmts = []plangen.Stmt{{Effect: "Allow", Principal: &plangen.Prin{Star: true}, Action: []string{"kms:GenerateDataKey*"}, NotAction: true,
+				Resource: []string{plangen.KeyARN(p)}, Cond: []plangen.Cond{{Op: "StringNotEquals", Key: "aws:SomeNewKey", Values: []string{"x"}}}}}
+			sc.Boundary = &plangen.Named{Name: "arn:aws:iam::111122223333:policy/boundary", Doc: plangen.Doc{Stmts: []plangen.Stmt{{Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}}}}}
+			return sc
+		}},
+		{"blocked: a key policy that delegates unless aws:SomeNewKey = x, with --kms-via identity", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KMSVia = diff.ViaIdentity
+			sc.KeyPolicy.Stmts = []plangen.Stmt{{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{"arn:aws:iam::111122223333:root"}}, Action: []string{"kms:Decrypt"},
+				Resource: []string{"*"}, Cond: []plangen.Cond{{Op: "StringNotEquals", Key: "aws:SomeNewKey", Values: []string{"x"}}}}}
+			return sc
+		}},
+		// origins.go gives a user's aws:MultiFactorAuthPresent two
+		// values, absent (long-term keys) and true (an MFA session); a
+		// session made without MFA (GetSessionToken without a code)
+		// carries false (IAM User Guide, aws:MultiFactorAuthPresent). A
+		// deny on BoolIfExists true is then avoidable, yet the plan calls
+		// it a blocker "whatever the request looks like".
+		{"blocked: a deny on MFA sessions is avoided by a session without MFA", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.Inline = inline(plangen.Stmt{Effect: "Allow", Action: []string{"s3:GetObject", "kms:Decrypt"}, Resource: []string{"*"}},
+				plangen.Stmt{Effect: "Deny", Action: []string{"s3:GetObject"}, Resource: []string{objAll},
+					Cond: []plangen.Cond{{Op: "BoolIfExists", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}})
+			return sc
+		}},
+	}
+	o := startOracle(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := tc.sc()
+			r := runScenario(sc, trust.NewGoDecider(), "all", 0)
+			if err := decideWithOracle(o, []*scenarioRun{r}); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range r.violations {
+				t.Errorf("%s: %s", v.prop, v.msg)
+			}
+			for _, d := range r.disagreements {
+				t.Errorf("evaluators disagree: %s", d)
+			}
+			if t.Failed() {
+				t.Logf("outcome %s, blockers %v\n%s", r.outcome, r.blockers, describeScenario(sc))
+			}
+		})
+	}
+}
