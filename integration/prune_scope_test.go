@@ -23,7 +23,7 @@ func TestSyncPruneLeavesBucketsTheFileDoesNotName(t *testing.T) {
 		t.Fatalf("apply wrote no %s", name)
 	}
 
-	file := w.grantsFile(grantLine{principal: bob, bucket: secondBucket, access: "[read]"})
+	file := w.grantsFileListing([]string{secondBucket}, grantLine{principal: bob, bucket: secondBucket, access: "[read]"})
 	rep := w.syncJSON(0, "-f", file, "--yes", "--prune")
 	if rep.Summary.Fixed != 1 || len(rep.Pruned) != 0 {
 		t.Fatalf("sync: %+v, pruned %v", rep.Summary, rep.Pruned)

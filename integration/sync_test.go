@@ -68,10 +68,18 @@ type grantLine struct {
 // grantsFile writes a grants file and returns its path.
 func (w *world) grantsFile(grants ...grantLine) string {
 	w.t.Helper()
+	return w.grantsFileListing([]string{bucket, secondBucket, blockedBucket}, grants...)
+}
+
+// grantsFileListing is grantsFile with the buckets: section listing only
+// buckets (a bucket listed there is named by the file, and --prune treats
+// the file as the truth for it).
+func (w *world) grantsFileListing(buckets []string, grants ...grantLine) string {
+	w.t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "version: 1\ncredentials:\n  accounts:\n    %q: {profile: principal}\n    %q: {profile: resource}\n", w.principal, w.resource)
 	fmt.Fprintf(&b, "buckets:\n")
-	for _, name := range []string{bucket, secondBucket, blockedBucket} {
+	for _, name := range buckets {
 		fmt.Fprintf(&b, "  %s: {account: %q}\n", name, w.resource)
 	}
 	b.WriteString("grants:\n")

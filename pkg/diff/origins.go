@@ -79,7 +79,9 @@ func (p *planner) origin(key string, n need) keyOrigin {
 		// unless it was assumed with MFA (aws-facts.md §10). S3's call to
 		// KMS carries the original request's value.
 		if p.kind == "user" {
-			return keyOrigin{kind: originClient, domain: [][]string{nil, {"true"}}, dflt: nil}
+			// A session made without MFA (GetSessionToken without a
+			// code) carries false.
+			return keyOrigin{kind: originClient, domain: [][]string{nil, {"true"}, {"false"}}, dflt: nil}
 		}
 		return keyOrigin{kind: originClient, domain: [][]string{{"false"}, {"true"}}, dflt: []string{"false"}}
 	case k == "aws:multifactorauthage":
