@@ -74,7 +74,6 @@ type State struct {
 	Principals []Principal
 
 	Source Source
-
 }
 
 // Bucket is one S3 bucket.
