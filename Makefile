@@ -26,7 +26,7 @@ IMAGE_DIR        ?= dist/image
 IMAGE_PUSH       ?=
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: test test-long test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
+.PHONY: test test-units test-binaries test-suites test-tools test-race test-long test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
@@ -86,21 +86,52 @@ oracle/node_modules/.package-lock.json: oracle/package.json oracle/package-lock.
 catalog: oracle
 	$(GO) run ./internal/sar/gen
 
-# tools/ is a module of its own (the image builder and the Kubernetes
-# check), so ./... does not reach it. Its tests run without the race
-# detector: a race build of k8s.io/api and go-containerregistry costs
-# minutes of a 2-core machine's `make test` budget on a cold cache, and
-# TestImage compresses the real 20 MB binary, which under the detector alone
-# takes minutes. `make test-tools-race` runs them under it.
+# make test: vet, then five jobs two at a time (a 2-core machine's budget is
+# 5 minutes; each job's output is printed whole when it ends):
+#   test-units     every package under the race detector, except the two
+#                  that run the built binary hundreds of times;
+#   test-binaries  those two (integration, integration/moto): the binary and
+#                  the test server are plain builds (see
+#                  integration/race_test.go); they mostly wait on the binary
+#                  and on timeouts, hence -parallel 8; make test-race runs
+#                  them under the detector with a race-built binary;
+#   test-suites    the large generated suites without the detector (it slows
+#                  the planner several times): the glob-set property and
+#                  the 5,000 generated plans;
+#   test-tools     tools/, a module of its own (./... does not reach it),
+#                  without the detector: a race build of k8s.io/api and
+#                  go-containerregistry costs minutes on a cold cache, and
+#                  TestImage compresses the real 20 MB binary;
+#                  make test-tools-race runs them under it;
+#   fuzz-short     a bounded pass over every fuzz target.
+BINARY_PKGS = ./integration ./integration/moto
+UNIT_PKGS   = $(filter-out $(addprefix $(shell $(GO) list -m)/,$(patsubst ./%,%,$(BINARY_PKGS))),$(shell $(GO) list ./...))
+
 test: oracle
 	$(GO) vet ./...
 	$(GO) -C tools vet ./...
-	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-units test-binaries test-suites test-tools fuzz-short
+	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
+
+test-units:
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+test-binaries:
+	$(GO) test -count=1 -parallel 8 $(BINARY_PKGS)
+
+test-suites:
 	$(GO) test -count=1 -run 'GlobSetProperty' ./pkg/policy
 	$(GO) test -count=1 -v -run '^TestGeneratedPlans$$' ./pkg/diff
+
+test-tools:
 	$(GO) -C tools test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz-short
-	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
+
+# Every test with the binary under test race-built too (cmd/bucketgrant,
+# integration, integration/moto run it hundreds of times; make test builds
+# it plain, see integration/race_test.go), and the tools module under race.
+test-race: oracle
+	BUCKETGRANT_RACE_BINARY=1 $(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-tools-race
 
 test-tools-race:
 	$(GO) -C tools test -race -count=1 -skip '^TestImage$$' ./...

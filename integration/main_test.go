@@ -67,7 +67,7 @@ func testMain(m *testing.M) int {
 	// reader's parallel calls then run instrumented too, and the build
 	// reuses the race-compiled packages of the test binary itself.
 	args := []string{"build", "-o", binary}
-	if raceEnabled {
+	if raceBinary() {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)

@@ -43,7 +43,7 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "bucketgrant")
 	args := []string{"build", "-o", binary, "-ldflags", "-X main.version=" + testVersion}
-	if raceEnabled {
+	if raceBinary() {
 		// Reuses the race-compiled packages of this test binary.
 		args = append(args, "-race")
 	}
@@ -116,7 +116,10 @@ type ptyRun struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	done chan struct{}
-	code int
+	// drained is closed when the terminal has nothing more to read: after
+	// the exit, once the reader has read every byte the binary wrote.
+	drained chan struct{}
+	code    int
 }
 
 func startPTY(t *testing.T, env []string, args ...string) *ptyRun {
@@ -127,8 +130,9 @@ func startPTY(t *testing.T, env []string, args ...string) *ptyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &ptyRun{t: t, cmd: cmd, tty: f, done: make(chan struct{})}
+	r := &ptyRun{t: t, cmd: cmd, tty: f, done: make(chan struct{}), drained: make(chan struct{})}
 	go func() {
+		defer close(r.drained)
 		b := make([]byte, 4096)
 		for {
 			n, err := f.Read(b)
@@ -178,11 +182,12 @@ func (r *ptyRun) waitFor(s string) {
 		}
 		select {
 		case <-r.done:
+			select { // the last bytes
+			case <-r.drained:
+			case <-time.After(10 * time.Second):
+			}
 			if !strings.Contains(r.output(), s) {
-				time.Sleep(50 * time.Millisecond) // the last bytes
-				if !strings.Contains(r.output(), s) {
-					r.t.Fatalf("exited (%d) without showing %q:\n%s", r.code, s, r.output())
-				}
+				r.t.Fatalf("exited (%d) without showing %q:\n%s", r.code, s, r.output())
 			}
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -204,7 +209,14 @@ func (r *ptyRun) wait() int {
 	case <-time.After(30 * time.Second):
 		r.t.Fatalf("still running:\n%s", r.output())
 	}
-	time.Sleep(20 * time.Millisecond) // let the reader drain
+	// Once the binary has exited and the terminal's other end is closed,
+	// a read returns an error after the last byte (EIO on Linux): wait for
+	// that, not a fixed time, which a loaded machine can outlast.
+	select {
+	case <-r.drained:
+	case <-time.After(10 * time.Second):
+		r.t.Fatalf("the terminal still has output 10 s after the exit:\n%s", r.output())
+	}
 	return r.code
 }
 

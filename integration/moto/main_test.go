@@ -127,7 +127,7 @@ func testMain(m *testing.M) int {
 // calls then run instrumented too.
 func build() error {
 	args := []string{"build", "-o", binary}
-	if raceEnabled {
+	if raceBinary() {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)
