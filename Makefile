@@ -95,9 +95,14 @@ catalog: oracle
 #                  integration/race_test.go); they mostly wait on the binary
 #                  and on timeouts, hence -parallel 8; make test-race runs
 #                  them under the detector with a race-built binary;
-#   test-suites    the large generated suites without the detector (it slows
-#                  the planner several times): the glob-set property and
-#                  the 5,000 generated plans;
+#   test-suites    the large generated suites and corpora without the
+#                  detector, which slows parsing and the planner several
+#                  times and finds nothing on one goroutine: the glob-set
+#                  property, the 20,000-case differential test, the hostile
+#                  corpus, the policy generator's checks and the 5,000
+#                  generated plans (under the detector they run reduced or
+#                  skip, see internal/testrace; make test-race runs them in
+#                  full under it);
 #   test-tools     tools/, a module of its own (./... does not reach it),
 #                  without the detector: a race build of k8s.io/api and
 #                  go-containerregistry costs minutes on a cold cache, and
@@ -120,7 +125,9 @@ test-binaries:
 	$(GO) test -count=1 -parallel 8 $(BINARY_PKGS)
 
 test-suites:
-	$(GO) test -count=1 -run 'GlobSetProperty' ./pkg/policy
+	$(GO) test -count=1 -run 'GlobSetProperty|^TestDifferential$$' ./pkg/policy
+	$(GO) test -count=1 -run '^TestHostileCorpus$$' ./cmd/bucketgrant
+	$(GO) test -count=1 ./internal/policygen
 	$(GO) test -count=1 -v -run '^TestGeneratedPlans$$' ./pkg/diff
 
 test-tools:
@@ -130,7 +137,7 @@ test-tools:
 # integration, integration/moto run it hundreds of times; make test builds
 # it plain, see integration/race_test.go), and the tools module under race.
 test-race: oracle
-	BUCKETGRANT_RACE_BINARY=1 $(GO) test -race -count=1 -timeout 30m ./...
+	BUCKETGRANT_RACE_ALL=1 $(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory test-tools-race
 
 test-tools-race:

@@ -25,6 +25,7 @@ import (
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -67,7 +68,7 @@ func testMain(m *testing.M) int {
 	// reader's parallel calls then run instrumented too, and the build
 	// reuses the race-compiled packages of the test binary itself.
 	args := []string{"build", "-o", binary}
-	if raceBinary() {
+	if testrace.Binary() {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
 )
 
@@ -43,7 +44,7 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "bucketgrant")
 	args := []string{"build", "-o", binary, "-ldflags", "-X main.version=" + testVersion}
-	if raceBinary() {
+	if testrace.Binary() {
 		// Reuses the race-compiled packages of this test binary.
 		args = append(args, "-race")
 	}

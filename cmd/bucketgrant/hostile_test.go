@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 )
 
 // Issue 7, part 3: the hostile input corpus (testdata/hostile at the
@@ -178,6 +180,9 @@ func checkHostile(t *testing.T, c hostileCase, dir string, runs []hostileRun) {
 }
 
 func TestHostileCorpus(t *testing.T) {
+	// Inputs of up to 10 MB, parsed on one goroutine: under the detector
+	// they take minutes of make test's budget and find nothing.
+	testrace.SkipHeavy(t)
 	cases := loadHostile(t)
 	kinds := map[string]int{}
 	runs := 0

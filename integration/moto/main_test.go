@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 )
 
 // requireEnv names the variable that turns "moto is not installed" from a
@@ -127,7 +128,7 @@ func testMain(m *testing.M) int {
 // calls then run instrumented too.
 func build() error {
 	args := []string{"build", "-o", binary}
-	if raceBinary() {
+	if testrace.Binary() {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
 	"github.com/bucketgrant/bucketgrant/internal/policygen"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 )
 
 func TestSameSeedSameCases(t *testing.T) {
@@ -27,6 +28,7 @@ func TestSameSeedSameCases(t *testing.T) {
 }
 
 func TestGeneratedCasesAreValid(t *testing.T) {
+	testrace.SkipHeavy(t)
 	for i, c := range policygen.New(3).Cases(3000) {
 		if !c.Valid() {
 			t.Fatalf("case %d is not valid", i)
@@ -70,6 +72,7 @@ func TestGeneratedCasesAreValid(t *testing.T) {
 }
 
 func TestShrinksAreValidAndSmaller(t *testing.T) {
+	testrace.SkipHeavy(t)
 	for i, c := range policygen.New(4).Cases(200) {
 		size := len(mustJSON(t, c.Oracle()))
 		for _, s := range c.Shrinks() {
@@ -89,6 +92,7 @@ func TestShrinksAreValidAndSmaller(t *testing.T) {
 }
 
 func TestNotPrincipalNamesAllOrNoneOfTheChain(t *testing.T) {
+	testrace.SkipHeavy(t)
 	seen := 0
 	for i, c := range policygen.New(5).Cases(5000) {
 		if c.Resource == nil {
@@ -123,6 +127,7 @@ func TestNotPrincipalNamesAllOrNoneOfTheChain(t *testing.T) {
 // TestOracleAcceptsGeneratedPolicies runs a sample through the oracle's own
 // validators: the generator must only emit policies a validator accepts.
 func TestOracleAcceptsGeneratedPolicies(t *testing.T) {
+	testrace.SkipHeavy(t)
 	o, err := oracle.Start()
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,0 @@
-//go:build !race
-
-package integration
-
-// raceBinary: without the detector in the tests, the binary is plain too
-// (a race build could not reuse this test binary's packages).
-func raceBinary() bool { return false }
