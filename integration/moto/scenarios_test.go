@@ -108,11 +108,9 @@ func crossAccount(t *testing.T, base string) (st *state.State, principal, resour
 // same-account key policy lets manage the key, so the operator is an
 // assumed-role session as a console user or SSO login would be. The
 // session is assumed by the test and handed over as a static key with its
-// token, not as role_arn + source_profile: aws-sdk-go-v2's config resolves
-// a profile's credentials before the endpoint, so the AssumeRole of a
-// role_arn profile goes to sts.<region>.amazonaws.com whatever
-// AWS_ENDPOINT_URL says (the SDK's behaviour, not moto's; reported, not
-// worked around in the product).
+// token. (A role_arn + source_profile profile works too since bucketgrant
+// points the SDK's AssumeRole client at AWS_ENDPOINT_URL itself, see
+// pkg/awsstate's pointAt and integration's TestRoleProfileUsesTheEndpoint.)
 func (w *world) keyAdminSession(account string) {
 	w.t.Helper()
 	sess, err := assumeRole(w.ctx, *w.admin(account), "arn:aws:iam::"+account+":role/KeyAdmin", "operator")

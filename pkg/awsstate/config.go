@@ -176,6 +176,11 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 	if opts.EndpointURL != "" {
 		lo = append(lo, config.WithBaseEndpoint(opts.EndpointURL))
 	}
+	if endpoint := stsEndpoint(opts); endpoint != "" {
+		lo = append(lo, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+			o.Client = pointAt(o.Client, endpoint)
+		}))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return cfg, &Error{Kind: KindOther, Op: "load aws configuration for " + label(profile, role),
@@ -195,6 +200,39 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 		}))
 	}
 	return cfg, nil
+}
+
+// stsEndpoint is the endpoint every STS call should go to when one is set:
+// --endpoint-url, else AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL. Empty
+// means AWS's own.
+func stsEndpoint(opts Options) string {
+	for _, e := range []string{opts.EndpointURL, os.Getenv("AWS_ENDPOINT_URL_STS"), os.Getenv("AWS_ENDPOINT_URL")} {
+		if e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// pointAt makes the STS client that assumes a profile's role_arn (with
+// source_profile or credential_source) send its AssumeRole to endpoint.
+// aws-sdk-go-v2's config resolves a profile's credentials before the base
+// endpoint (config.LoadDefaultConfig: resolveCredentials runs before
+// resolveBaseEndpoint), so that client is made without it and would call
+// sts.amazonaws.com with the source profile's keys even when every other
+// call goes to AWS_ENDPOINT_URL: a local emulator then fails with an
+// error that looks like missing credentials, and real keys would leave
+// for AWS.
+func pointAt(c stscreds.AssumeRoleAPIClient, endpoint string) stscreds.AssumeRoleAPIClient {
+	client, ok := c.(*sts.Client)
+	if !ok {
+		return c
+	}
+	o := client.Options()
+	if o.BaseEndpoint != nil {
+		return c // AWS_ENDPOINT_URL_STS or the profile's own, already resolved
+	}
+	return sts.New(o, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 // retryAndTimeout applies opts' retry and timeout knobs to cfg, for every
