@@ -172,6 +172,27 @@ func KeyType(key string) (typ, catalogued string, ok bool) {
 	return "", "", false
 }
 
+// Spelling returns key as AWS's catalogue spells it (aws:SourceIp for
+// aws:sourceip; for a family, the catalogued prefix and the rest of key as
+// given: aws:PrincipalTag/team), or key unchanged when the catalogue does
+// not know it. Names are case-insensitive, so this is for people reading a
+// plan, never for matching.
+func Spelling(key string) string {
+	_, name, ok := KeyType(key)
+	if !ok {
+		return key
+	}
+	p := newPattern(name, "", false)
+	if !p.family {
+		if i := strings.IndexByte(name, '/'); i >= 0 && strings.Contains(name, ":") && len(key) > i {
+			// A global family written as a plain word (aws:PrincipalTag/tag-key).
+			return name[:i+1] + key[i+1:]
+		}
+		return name
+	}
+	return name[:len(p.prefix)] + key[len(p.prefix):]
+}
+
 // lookup finds the pattern a key matches, preferring an exact name over a
 // family.
 func lookup(ps []keyPattern, lower string) (keyPattern, bool) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bucketgrant/bucketgrant/internal/sar"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
 
@@ -386,7 +387,7 @@ func (v *verdict) condition() string {
 func (v *verdict) freeKeyNames() []string {
 	var out []string
 	for _, f := range v.frees {
-		out = append(out, f.key)
+		out = append(out, sar.Spelling(f.key))
 	}
 	return out
 }
@@ -397,13 +398,14 @@ func (v *verdict) undecidedKeys() []string {
 	var out []string
 	for _, f := range v.frees {
 		if !f.client {
-			out = append(out, f.key)
+			out = append(out, sar.Spelling(f.key))
 		}
 	}
 	return out
 }
 
 func describeValue(key string, val []string) string {
+	key = sar.Spelling(key)
 	if val == nil {
 		return key + " is absent"
 	}
