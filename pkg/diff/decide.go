@@ -614,6 +614,20 @@ func outsideIP(cs []policy.Condition) string {
 	return "203.0.113.77"
 }
 
+// spelled is ctx with its keys as AWS spells them (aws:SourceIp, not
+// aws:sourceip), for the plan people read; keys match case-insensitively
+// everywhere, so the request is the same.
+func spelled(ctx map[string][]string) map[string][]string {
+	if ctx == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(ctx))
+	for k, v := range ctx {
+		out[sar.Spelling(k)] = v
+	}
+	return out
+}
+
 func deleteKey(ctx map[string][]string, key string) {
 	for k := range ctx {
 		if strings.EqualFold(k, key) {

@@ -59,7 +59,7 @@ func (p *planner) solve() error {
 			}
 		}
 		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
-			Probe: probe, Context: ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
+			Probe: probe, Context: spelled(ctx), Undecided: v.freeKeyNames(), Condition: v.condition()}
 		switch {
 		case v.undecided:
 			p.block(Blocker{Kind: BlockUndecidable,
