@@ -170,3 +170,60 @@ func attached(list []state.ManagedPolicy, arn string) bool {
 	}
 	return false
 }
+
+// A sync's backup whose identity documents span two principal accounts:
+// one pair of --principal-*/--resource-* credentials cannot write it, so
+// rollback refuses it without a grants file, and with the grants file
+// (rollback -f) writes every document with its own account's credentials
+// and restores every one.
+func TestRollbackOfSyncBackupAcrossThreeAccounts(t *testing.T) {
+	const third = "444455556666"
+	dave := "arn:aws:iam::" + third + ":user/Dave"
+	st := syncState(t)
+	st.Principals = append(st.Principals, state.Principal{ARN: dave, Kind: state.KindUser})
+	w := newWorld(t, st)
+	w.creds["third"] = w.env.Admins[third]
+	w.writeAWSConfig("us-east-1", nil)
+	grants := []grantLine{{principal: jane, bucket: bucket, access: "[read]"}, {principal: dave, bucket: bucket, access: "[read]"}}
+	file := w.grantsFile(grants...)
+	text, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = []byte(strings.Replace(string(text), "  accounts:\n", fmt.Sprintf("  accounts:\n    %q: {profile: third}\n", third), 1))
+	if err := os.WriteFile(file, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := w.readAll(grants)
+	rep := w.syncJSON(0, "-f", file, "--yes")
+	if rep.Summary.Backup == "" || rep.Summary.Fixed != 2 {
+		t.Fatalf("sync: %+v", rep.Summary)
+	}
+	synced := w.readAll(grants)
+	if len(changedDocs(before, synced)) == 0 {
+		t.Fatal("test setup: the sync changed nothing")
+	}
+
+	// Without the grants file: refused, nothing written.
+	w.srv.ResetCalls()
+	_, stderr, code := w.aws("rollback", "--yes", rep.Summary.Backup)
+	if code != 1 || !strings.Contains(stderr, "nothing was written") || !strings.Contains(stderr, "--grants-file") {
+		t.Fatalf("rollback without the grants file: exit %d\n%s", code, stderr)
+	}
+	if n := writes(w.srv.CallCounts()); len(n) != 0 {
+		t.Errorf("the refused rollback wrote: %v", n)
+	}
+	// Credentials flags and the grants file contradict each other.
+	if _, stderr, code := w.aws("rollback", "--yes", "-f", file, rep.Summary.Backup); code != 1 || !strings.Contains(stderr, "give one") {
+		t.Errorf("rollback with both: exit %d\n%s", code, stderr)
+	}
+
+	out, stderr, code := w.run("rollback", "--yes", "-f", file, rep.Summary.Backup)
+	if code != 0 {
+		t.Fatalf("rollback -f: exit %d\n%s%s", code, out, stderr)
+	}
+	noRawErrors(t, stderr)
+	if changed := changedDocs(before, w.readAll(grants)); len(changed) > 0 {
+		t.Errorf("after the rollback these documents differ from before the sync: %v", changed)
+	}
+}

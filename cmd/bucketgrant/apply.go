@@ -22,6 +22,7 @@ import (
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
 
@@ -144,6 +145,7 @@ func rollbackCommand(s *streams) *command {
 				"$XDG_STATE_HOME/bucketgrant/backups); apply prints the path of the one it made.",
 			Flags: append(append([]cli.Flag{
 				&cli.StringFlag{Name: "state", Usage: "the backup was made by apply --state on this snapshot file"},
+				&cli.StringFlag{Name: "grants-file", Aliases: []string{"f"}, Usage: "take each account's credentials from this grants file's credentials section (for a sync's backup whose documents span accounts)", TakesFile: true},
 			}, writeFlags()...), awsFlags()...),
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() != 1 {
@@ -160,6 +162,14 @@ func rollbackCommand(s *streams) *command {
 				}
 				if strings.HasPrefix(b.Store, "state file") && w.sel.statePath == "" {
 					return usagef("the backup was made on a %s; give it with --state", b.Store)
+				}
+				if path := c.String("grants-file"); path != "" {
+					if w.sel.statePath != "" {
+						return usagef("--grants-file gives credentials for AWS; a rollback with --state needs none")
+					}
+					if err := w.useGrantsFile(c, path); err != nil {
+						return err
+					}
 				}
 				p, err := apply.RollbackPlan(b, versionString())
 				if err != nil {
@@ -194,6 +204,45 @@ type writeRun struct {
 	// backup is the backup a rollback restores: it says whose each
 	// identity document is and where each bucket is.
 	backup *apply.Backup
+	// accounts, when set (rollback --grants-file), reach each document
+	// with its own account's credentials instead of --principal-* and
+	// --resource-*.
+	accounts *grantsync.Accounts
+	// callerFor names who writes each key policy, with accounts.
+	callerFor func(key diff.DocRef) *policy.Caller
+}
+
+// useGrantsFile makes the run reach every account with the credentials of
+// a grants file, as sync does.
+func (w *writeRun) useGrantsFile(c *cli.Context, path string) error {
+	f, err := grantsync.LoadFile(path)
+	if err != nil {
+		return err
+	}
+	o := w.sel.aws
+	w.accounts = &grantsync.Accounts{Creds: f.Credentials, EndpointURL: o.EndpointURL, Region: o.Region,
+		MaxAttempts: o.MaxAttempts, MaxBackoff: o.MaxBackoff, Timeout: o.Timeout}
+	// AWS_PROFILE (which also sets --profile) is the default chain's, which
+	// a grants file's entries may use; only flags given on the command line
+	// contradict it.
+	for _, name := range []string{"profile", "principal-profile", "resource-profile", "principal-role-arn", "resource-role-arn"} {
+		if c.IsSet(name) && flagOnCommandLine(name) {
+			return usagef("--%s and --grants-file both say which credentials to use; give one", name)
+		}
+	}
+	return nil
+}
+
+// flagOnCommandLine says whether --name (or -name, --name=...) is among the
+// process's arguments, as opposed to set from its environment variable.
+func flagOnCommandLine(name string) bool {
+	for _, a := range os.Args[1:] {
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *writeRun) unlock() { _ = w.lock.Unlock() }
@@ -352,7 +401,7 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 		return err
 	}
 	r, err := apply.Apply(ctx, store, p, apply.Options{
-		BackupDir: w.backupDir, KeyPolicyCaller: caller,
+		BackupDir: w.backupDir, KeyPolicyCaller: caller, KeyPolicyCallerFor: w.callerFor,
 		Logf: func(format string, args ...any) { fmt.Fprintf(w.s.err, format+"\n", args...) },
 	})
 	if r != nil {
@@ -442,6 +491,9 @@ func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *polic
 			st.UnderLock(w.lock)
 		}
 		return st, nil, nil
+	}
+	if w.accounts != nil {
+		return w.multiAccountStore(ctx, p)
 	}
 	cl, err := awsstate.LoadClients(ctx, w.sel.aws)
 	if err != nil {

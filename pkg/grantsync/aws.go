@@ -11,10 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
 
 // Accounts holds one SDK configuration per account, loaded on first use
@@ -146,7 +148,36 @@ func (a *Accounts) Reader(ctx context.Context, account string) (*awsstate.Reader
 // written with its own account's credentials, through apply.AWSStore.
 type awsStore struct {
 	accounts *Accounts
-	run      *Run
+	// principalOf names the user or role each identity document belongs
+	// to, regionOf each bucket's region (empty: found by S3).
+	principalOf func(diff.DocRef) string
+	regionOf    func(bucket string) string
+}
+
+// Store is an apply.Store that reads and writes each document with its own
+// account's credentials: for rollback of a backup whose documents span
+// accounts (a sync's), with the backup's record of whose each identity
+// document is and where each bucket is.
+func (a *Accounts) Store(principalOf func(diff.DocRef) string, regionOf func(bucket string) string) apply.Store {
+	return &awsStore{accounts: a, principalOf: principalOf, regionOf: regionOf}
+}
+
+// Caller is the identity account's credentials act as
+// (sts:GetCallerIdentity): the one that will write the account's key
+// policies, which the lockout check must keep allowed.
+func (a *Accounts) Caller(ctx context.Context, account string) (*policy.Caller, error) {
+	c, err := a.conn(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	id, err := sts.NewFromConfig(c.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, awsstate.Classify(err, "sts:GetCallerIdentity", "", c.label)
+	}
+	if got := aws.ToString(id.Account); got != account {
+		return nil, fmt.Errorf("the grants file's credentials for account %s (%s) act in account %s; give that account's own profile or role", account, c.label, got)
+	}
+	return &policy.Caller{ARN: aws.ToString(id.Arn), Account: aws.ToString(id.Account)}, nil
 }
 
 func (s *awsStore) Describe() string { return "AWS" }
@@ -161,8 +192,8 @@ func (s *awsStore) store(ctx context.Context, ref diff.DocRef) (*apply.AWSStore,
 		IAM:            c.iam,
 		KMS:            func(region string) apply.KMSAPI { return c.kmsClient(region) },
 		S3:             func(region string) apply.S3API { return c.s3Client(region, ps) },
-		Principal:      s.run.Principals[ref.ID()],
-		BucketRegion:   s.run.Regions[bucketOfRef(ref)],
+		Principal:      s.principalOf(ref),
+		BucketRegion:   s.regionOf(bucketOfRef(ref)),
 		PrincipalLabel: c.label, ResourceLabel: c.label,
 	}, nil
 }

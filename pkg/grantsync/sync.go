@@ -322,7 +322,8 @@ func (c *Config) store(run *Run) (apply.Store, error) {
 		}
 		return st, nil
 	}
-	return &awsStore{accounts: c.Accounts, run: run}, nil
+	return c.Accounts.Store(func(ref diff.DocRef) string { return run.Principals[ref.ID()] },
+		func(bucket string) string { return run.Regions[bucket] }), nil
 }
 
 // verify reads every written document back and plans every grant again on
