@@ -121,6 +121,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	if err := p.solve(); err != nil {
 		return nil, err
 	}
+	p.noteGrantsNotRead()
 	return p.plan, nil
 }
 

@@ -271,6 +271,9 @@ func (p *planner) refs(rs []policy.Ref) string {
 }
 
 func refString(r policy.Ref) string {
+	if r.Index < 0 {
+		return r.Document // a KMS grant: no statement to count
+	}
 	s := fmt.Sprintf("%s statement %d", r.Document, r.Index)
 	if r.Sid != "" {
 		s += fmt.Sprintf(" (Sid %q)", r.Sid)

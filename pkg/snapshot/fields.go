@@ -21,10 +21,10 @@ func (w *writer) stateFields(st, orig *state.State) []field {
 		{name: "buckets", same: has && same(st.Buckets, orig.Buckets), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "buckets"), ind, len(st.Buckets), func(i int, ind string) []byte { return w.bucket(&st.Buckets[i], ind) })
 		}},
-		{name: "keys", same: has && same(st.Keys, orig.Keys), enc: func(ind string) []byte {
+		{name: "keys", same: has && same(st.Keys, orig.Keys) && sameReadKeys(st.Keys, orig.Keys), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "keys"), ind, len(st.Keys), func(i int, ind string) []byte { return w.key(&st.Keys[i], ind) })
 		}},
-		{name: "principals", same: has && same(st.Principals, orig.Principals), enc: func(ind string) []byte {
+		{name: "principals", same: has && same(st.Principals, orig.Principals) && sameReadPrincipals(st.Principals, orig.Principals), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "principals"), ind, len(st.Principals), func(i int, ind string) []byte { return w.principal(&st.Principals[i], ind) })
 		}},
 	}

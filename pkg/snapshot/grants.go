@@ -220,3 +220,29 @@ func (w *writer) tags(ts []state.Tag) func(string) []byte {
 		return append(out, '}')
 	}
 }
+
+// sameReadKeys and sameReadPrincipals tell "not read" (nil) from "none"
+// (empty), which same (equating empty values) does not.
+func sameReadKeys(a, b []state.Key) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if (a[i].Grants == nil) != (b[i].Grants == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameReadPrincipals(a, b []state.Principal) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if (a[i].Tags == nil) != (b[i].Tags == nil) {
+			return false
+		}
+	}
+	return true
+}
