@@ -122,6 +122,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p.noteGrantsNotRead()
+	p.noteSessionTags()
 	return p.plan, nil
 }
 
