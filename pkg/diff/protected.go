@@ -152,7 +152,7 @@ func (p *planner) blockProtected(n need, reason string) {
 	}
 	p.prot.blocker = len(p.plan.Blockers)
 	p.block(Blocker{Kind: BlockProtectedRole,
-		Message: fmt.Sprintf("%s: bucketgrant never writes it, and %s", p.protectedWho(), reason)})
+		Message: fmt.Sprintf("%s; bucketgrant never writes its policies, and %s", p.protectedWho(), reason)})
 }
 
 // finishProtected completes the protected-role blocker with the statement
@@ -205,6 +205,9 @@ func (p *planner) identityStatement(needs []need) string {
 			out[i].Action = append(out[i].Action, n.action)
 		}
 	}
-	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": out})
+	b, _ := json.Marshal(struct {
+		Version   string
+		Statement []stmt
+	}{"2012-10-17", out})
 	return string(b)
 }
