@@ -41,7 +41,8 @@ func TestPrincipalTags(t *testing.T) {
 			if tc.principal == role {
 				pr.ARN, pr.ID, pr.Kind, pr.Groups = role, "AROAEXAMPLELOADER0001", state.KindRole, nil
 			}
-			p := mustPlan(t, st, diff.Options{Principal: tc.principal, Now: probeNow})
+			o := diff.Options{Principal: tc.principal, Now: probeNow}
+			p := mustPlan(t, st, o)
 			var conds []string
 			for _, r := range p.Requests {
 				if r.Condition != "" {
@@ -53,6 +54,10 @@ func TestPrincipalTags(t *testing.T) {
 				if p.Blocked() || len(conds) > 0 {
 					t.Fatalf("want a decided grant, got blockers %v conditions %v", blockerKinds(p), conds)
 				}
+				// The oracle (iam-simulate) judges the merged documents
+				// with the tag in the request context, as the plan's
+				// requests carry it.
+				applied(t, st, p, o)
 			case "blocked":
 				if !slices.Contains(blockerKinds(p), diff.BlockExplicitDeny) {
 					t.Fatalf("want an explicit-deny blocker, got %v conditions %v", blockerKinds(p), conds)
