@@ -236,3 +236,48 @@ func kmsClient(w *world) *kms.Client { return kms.NewFromConfig(w.config(w.resou
 func revokeInput(keyARN, grantID string) *kms.RevokeGrantInput {
 	return &kms.RevokeGrantInput{KeyId: aws.String(keyARN), GrantId: aws.String(grantID)}
 }
+
+// sync, offline on the bundled organisation: a grant for the partner's
+// auditor on the reports key keeps KMS statements out of the key policy
+// and the auditor's policy, and the written snapshot keeps the grant.
+func TestSyncCountsGrants(t *testing.T) {
+	t.Parallel()
+	const (
+		auditor    = "arn:aws:iam::123456789098:role/PartnerAuditor"
+		reportsKey = "arn:aws:kms:us-east-1:111122223333:key/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+	)
+	st, err := snapshot.Load(filepath.Join(repoRoot, "examples", "organisation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := st.FindKey(reportsKey)
+	k.Grants = []state.Grant{{ID: "g-audit", GranteePrincipal: auditor, Operations: []string{"Decrypt"},
+		Constraints: &state.GrantConstraints{EncryptionContextSubset: map[string]string{"aws:s3:arn": "arn:aws:s3:::doc-example-reports"}}}}
+	keyBefore := k.Policy.String()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "org.json")
+	if err := snapshot.Save(path, st); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{"HOME=" + dir, "XDG_STATE_HOME=" + dir, "NO_COLOR=1", "GORACE=atexit_sleep_ms=0"}
+	out, stderr, code := run(t, environ, "sync", "-f", filepath.Join(repoRoot, "examples", "grants.yaml"), "--state", path, "--yes")
+	if code != 0 {
+		t.Fatalf("sync: exit %d\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(out, "key-policy:"+reportsKey) {
+		t.Errorf("sync writes the reports key policy although the grant allows:\n%s", out)
+	}
+	after, err := snapshot.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := after.FindKey(reportsKey)
+	if ak.Policy.String() != keyBefore || len(ak.Grants) != 1 || ak.Grants[0].ID != "g-audit" {
+		t.Errorf("after sync: key policy changed %v, grants %+v", ak.Policy.String() != keyBefore, ak.Grants)
+	}
+	for _, in := range after.FindPrincipal(auditor).InlinePolicies {
+		if strings.Contains(in.Doc.String(), "kms:") {
+			t.Errorf("the auditor's %s holds a KMS statement:\n%s", in.Name, in.Doc)
+		}
+	}
+}
