@@ -163,7 +163,11 @@ func (p *planner) finishProtected() {
 		return
 	}
 	for _, c := range p.plan.Changes {
-		if c.Attach || c.Document.Kind == DocInlinePolicy && c.Document.ARN == p.principalARN {
+		// Every identity-side change of a plan is to the principal's own
+		// policies: its inline policies, or managed policies attached to
+		// it (which, for an Identity Center role, a permission set may
+		// reference).
+		if c.Attach || c.Document.Kind == DocManagedPolicy || c.Document.Kind == DocInlinePolicy && c.Document.ARN == p.principalARN {
 			p.plan.Changes = []Change{}
 			p.block(Blocker{Kind: BlockProtectedRole, Message: fmt.Sprintf("%s: the plan would change its identity policies, which bucketgrant never does", p.protectedWho())})
 			break
