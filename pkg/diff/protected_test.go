@@ -104,3 +104,21 @@ func TestProtectedRoleRefusesKMSViaIdentity(t *testing.T) {
 }
 
 func lastPart(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
+
+// Whatever would touch a protected role's own policies (here bucketgrant's
+// KMS statement in it, left from before, naming the bucket's old key) is
+// refused: no identity-side change ever reaches the plan.
+func TestProtectedRoleOwnPoliciesAreNeverChanged(t *testing.T) {
+	st := load(t, sameSnap)
+	asRole(st, ssoRole)
+	sid := diff.SidsOf(diff.GrantID{Principal: ssoRole, Bucket: bucket}, diff.PurposeKMS)[0]
+	st.Principals[0].InlinePolicies = []state.NamedDoc{{Name: "bucketgrant-" + bucket, Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Sid":"` + sid +
+		`","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000"}]}`)}}
+	p := mustPlan(t, st, diff.Options{Principal: ssoRole})
+	for _, c := range p.Changes {
+		if c.Document.Kind == diff.DocInlinePolicy || c.Document.Kind == diff.DocManagedPolicy || c.Attach {
+			t.Fatalf("the plan changes the protected role's %s", c.Document.ID())
+		}
+	}
+	t.Logf("changes %v, blockers %v", kinds(p), blockerKinds(p))
+}
