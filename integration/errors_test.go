@@ -245,6 +245,15 @@ with profile "keyadmin"; TestErrorClasses fails when it is out of date.
 Exit codes: 0 done or nothing to do; 1 error (the classes above, bad input, a stale plan, a failed
 write); 2 changes pending (` + "`plan --detailed-exitcode`" + `, ` + "`check`" + `); 3 blocked (nothing was written);
 130 interrupted.
+
+Blockers are not errors: a blocked plan exits 3, writes nothing, and says in its ` + "`" + `blockers` + "`" + ` what stands
+in the way ([plan schema](plan-schema.md)). One of them asks a person outside bucketgrant to act:
+` + "`" + `protected-role` + "`" + `, for a principal that is an IAM Identity Center role (path
+` + "`" + `/aws-reserved/sso.amazonaws.com/` + "`" + `, name ` + "`" + `AWSReservedSSO_…` + "`" + `) or a service-linked role (path
+` + "`" + `/aws-service-role/` + "`" + `). Their identity policies belong to the permission set or to the service, and
+bucketgrant never writes them. In one account it grants in the bucket policy and the key policy instead
+(naming the role's ARN there is enough); across accounts the role's own policies must allow too, so the
+plan is blocked and the hint holds the statement to add to the permission set.
 `)
 	return b.String()
 }

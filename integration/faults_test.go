@@ -77,6 +77,9 @@ var faultColumns = []faultColumn{
 	{"plan", "kms:GetKeyPolicy"}, {"plan", "s3:GetBucketPolicy"}, {"plan", "iam:GetUser"},
 	{"apply", "kms:PutKeyPolicy"}, {"apply", "s3:PutBucketPolicy"}, {"apply", "iam:PutUserPolicy"},
 	{"sync", "kms:GetKeyPolicy"}, {"sync", "iam:GetUser"}, {"sync", "kms:PutKeyPolicy"}, {"sync", "s3:PutBucketPolicy"},
+	// The reads of a key's grants and a principal's tags (issue 12): only
+	// access denied leaves them unread; every other failure is an error.
+	{"snapshot", "kms:ListGrants"}, {"plan", "iam:ListUserTags"}, {"sync", "kms:ListGrants"},
 }
 
 // syncGrants is the grants file of the sync column: Jane's grant.

@@ -84,10 +84,15 @@
 //     subresources other than policy, encryption, ownershipControls and
 //     location: they answer 501 NotImplemented. Virtual-hosted-style S3
 //     addressing.
-//   - KMS cryptographic operations, grants, tags, rotation, multi-Region
+//   - KMS cryptographic operations, key tags, rotation, multi-Region
 //     replicas (a multi-Region key is a primary key with an mrk- ID).
+//     Grants are stored and listed (CreateGrant, ListGrants, RevokeGrant,
+//     RetireGrant; grants.go) but authorise nothing.
 //   - IAM listing of all users/roles/policies, access keys, instance
-//     profiles, tags, and path-prefix filters on lists.
+//     profiles, tags of anything but users and roles (TagUser, ListUserTags,
+//     TagRole, ListRoleTags, …; tags.go), and path-prefix filters on lists.
+//     Writes to the policies of Identity Center and service-linked roles
+//     fail with UnmodifiableEntity, as in IAM.
 //   - S3 answers 301 PermanentRedirect (with x-amz-bucket-region) when the
 //     request is signed for another region than the bucket's, except
 //     GetBucketLocation, which answers from any region as AWS does.

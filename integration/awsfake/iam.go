@@ -57,6 +57,7 @@ type entity struct {
 	trust       string            // role: AssumeRolePolicyDocument
 	description string
 	groups      []string // user: names of its groups
+	tags        []iamTag // users and roles (tags.go)
 }
 
 type managedPolicy struct {

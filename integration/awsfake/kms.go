@@ -22,7 +22,8 @@ type kmsKey struct {
 	created                  time.Time
 	deletion                 *time.Time
 	policy                   string
-	seq                      int // creation order for ListKeys
+	seq                      int         // creation order for ListKeys
+	grants                   []*kmsGrant // creation order (grants.go)
 }
 
 type kmsAlias struct {
@@ -55,6 +56,7 @@ type kmsInput struct {
 	PendingWindowInDays            int
 	Limit                          int
 	Marker                         string
+	grantInput                     // grants.go
 }
 
 type kmsHandler func(s *Server, r *request, in *kmsInput) (any, *apiError)

@@ -525,6 +525,11 @@ func (ru *run) key(ctx context.Context, id, bucketRegion string) (*state.Key, er
 		k.Policy = state.NewDoc(aws.ToString(out.Policy))
 		return nil
 	})
+	g.Go(func(ctx context.Context) error {
+		var err error
+		k.Grants, err = ru.grants(ctx, kc, k) // grants.go
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -687,6 +692,11 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return err
 		})
 	}
+	g.Go(func(ctx context.Context) error {
+		var err error
+		p.Tags, err = ru.tags(ctx, pr.kind, pr.name, p.ARN) // grants.go
+		return err
+	})
 	if boundary != "" {
 		g.Go(func(ctx context.Context) error {
 			mp, err := ru.managedPolicy(ctx, boundary)

@@ -14,6 +14,8 @@ type docSet struct {
 	bucket   *policy.Named // nil: the bucket has no policy
 	identity []identityDoc
 	boundary *policy.Named
+	// grants are the key's KMS grants, read-only: no plan changes one.
+	grants []policy.Grant
 }
 
 // identityDoc is an identity policy with where it lives.
@@ -53,6 +55,7 @@ func (p *planner) load() error {
 			return fmt.Errorf("%s: the key has no key policy in the state; take the snapshot again", keyPolicyName(p.key.ARN))
 		}
 		p.now.key = &policy.Named{Name: keyPolicyName(p.key.ARN), Doc: d}
+		p.now.grants = keyGrants(p.key)
 	}
 	ref := p.bucketRef()
 	d, err := p.parse(p.bucket.Policy, policy.KindBucketPolicy, ref, bucketPolicyName(p.bucket.Name))
@@ -179,6 +182,7 @@ func (s docSet) policies(n need) policy.Policies {
 	if n.service == "kms" {
 		ps.ResourceType = policy.ResourceKMSKey
 		ps.Resource = s.key
+		ps.Grants = s.grants
 		return ps
 	}
 	ps.ResourceType = policy.ResourceS3

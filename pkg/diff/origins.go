@@ -69,6 +69,9 @@ var factKeys = []string{
 func (p *planner) origin(key string, n need) keyOrigin {
 	k := strings.ToLower(key)
 	fas := n.service == "kms" // S3's forward access session to KMS
+	if o, ok := p.principalTagOrigin(k); ok {
+		return o // tags.go
+	}
 	switch {
 	case containsFold(serviceOnlyKeys, k), containsFold(factKeys, k):
 		return keyOrigin{kind: originAbsent}

@@ -81,6 +81,9 @@ type planner struct {
 	// session is the session name when --principal is an assumed-role
 	// session ARN: that session is what is evaluated.
 	session string
+	// prot is set for a role whose identity policies belong to AWS
+	// (protected.go).
+	prot *protected
 
 	now docSet // documents as read
 }
@@ -121,6 +124,9 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	if err := p.solve(); err != nil {
 		return nil, err
 	}
+	p.finishProtected()
+	p.noteGrantsNotRead()
+	p.noteSessionTags()
 	return p.plan, nil
 }
 
@@ -142,6 +148,9 @@ func (p *planner) locate() error {
 		p.principalARN, p.kind = p.principal.ARN, state.KindOf(p.principal.ARN)
 	}
 	p.cross = p.principalAccount != p.bucket.Account
+	if k := ProtectedRole(p.principalARN); k != "" && p.kind == state.KindRole {
+		p.prot = &protected{kind: k, blocker: -1}
+	}
 	if strings.Contains(arn, ":assumed-role/") {
 		p.session = lastSegment(arn)
 		if p.principal != nil {

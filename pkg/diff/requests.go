@@ -105,6 +105,7 @@ func (p *planner) principalContext() map[string][]string {
 	} else {
 		ctx["aws:PrincipalType"] = []string{"AssumedRole"}
 	}
+	p.addPrincipalTags(ctx) // tags.go
 	return ctx
 }
 

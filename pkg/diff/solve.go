@@ -113,6 +113,9 @@ func (p *planner) solve() error {
 // and says why it is refused today. Each side is asked about every case of
 // the verdict.
 func (p *planner) place(v verdict) (placement, string) {
+	if pl, why, ok := p.placeProtected(v); ok {
+		return pl, why // a role bucketgrant must not edit (protected.go)
+	}
 	n := v.n
 	resourceSide := func() bool {
 		ps := p.now.policies(n)
@@ -271,6 +274,9 @@ func (p *planner) refs(rs []policy.Ref) string {
 }
 
 func refString(r policy.Ref) string {
+	if r.Index < 0 {
+		return r.Document // a KMS grant: no statement to count
+	}
 	s := fmt.Sprintf("%s statement %d", r.Document, r.Index)
 	if r.Sid != "" {
 		s += fmt.Sprintf(" (Sid %q)", r.Sid)

@@ -30,6 +30,8 @@ import (
 //     is unknown): the identity side (within the boundary) and the resource
 //     policy must both allow; there a resource-policy allow naming only the
 //     caller's account suffices.
+//  6. KMS grants (Policies.Grants) allow on their own, after every explicit
+//     deny, for the grantee and within a boundary (grants.go).
 //
 // Only Request.Context supplies condition keys (see condition.go). Policy
 // variables are substituted only in documents whose Version is 2012-10-17.
@@ -267,6 +269,12 @@ func (e *evaluator) decide(p Policies) Result {
 		}
 	}
 	if path == pathNone {
+		// A KMS grant is an allow of its own, on either side of an
+		// account boundary, checked after every explicit deny (grants.go).
+		if gs := e.grantsAllow(p); len(gs) > 0 && boundaryOK {
+			r.Decision, r.Allows = Allowed, gs
+			return r
+		}
 		r.Decision = ImplicitlyDenied
 		return r
 	}

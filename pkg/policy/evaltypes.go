@@ -39,6 +39,9 @@ type Policies struct {
 	Boundary     *Named  // the principal's permissions boundary, nil if none
 	Resource     *Named  // the bucket policy or key policy, nil if none
 	ResourceType ResourceType
+	// Grants are the KMS grants of the key (ResourceKMSKey only; see
+	// Grant for how they combine with the policies).
+	Grants []Grant
 }
 
 // Caller is the principal making a request. ARN is a user or role ARN, or an

@@ -21,10 +21,10 @@ func (w *writer) stateFields(st, orig *state.State) []field {
 		{name: "buckets", same: has && same(st.Buckets, orig.Buckets), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "buckets"), ind, len(st.Buckets), func(i int, ind string) []byte { return w.bucket(&st.Buckets[i], ind) })
 		}},
-		{name: "keys", same: has && same(st.Keys, orig.Keys), enc: func(ind string) []byte {
+		{name: "keys", same: has && same(st.Keys, orig.Keys) && sameReadKeys(st.Keys, orig.Keys), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "keys"), ind, len(st.Keys), func(i int, ind string) []byte { return w.key(&st.Keys[i], ind) })
 		}},
-		{name: "principals", same: has && same(st.Principals, orig.Principals), enc: func(ind string) []byte {
+		{name: "principals", same: has && same(st.Principals, orig.Principals) && sameReadPrincipals(st.Principals, orig.Principals), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "principals"), ind, len(st.Principals), func(i int, ind string) []byte { return w.principal(&st.Principals[i], ind) })
 		}},
 	}
@@ -81,6 +81,12 @@ func (w *writer) key(k *state.Key, ind string) []byte {
 		{name: "region", same: has && o.Region == k.Region, omit: k.Region == "" || k.Region == state.RegionOf(k.ARN), enc: nullableStr(k.Region)},
 		{name: "multi_region", same: has && o.MultiRegion == k.MultiRegion, omit: !k.MultiRegion, enc: boolean(k.MultiRegion)},
 		{name: "policy", same: has && o.Policy.Equal(k.Policy), enc: doc(k.Policy)},
+		{name: "grants", same: has && same(o.Grants, k.Grants) && (o.Grants == nil) == (k.Grants == nil), omit: k.Grants == nil, enc: func(ind string) []byte {
+			if k.Grants == nil {
+				return []byte("null")
+			}
+			return w.array(memberValue(src, "grants"), ind, len(k.Grants), func(i int, ind string) []byte { return w.grant(&k.Grants[i], ind) })
+		}},
 	})
 }
 
@@ -123,6 +129,7 @@ func (w *writer) principal(p *state.Principal, ind string) []byte {
 			}
 			return w.managed(p.PermissionsBoundary, ind)
 		}},
+		{name: "tags", same: has && same(o.Tags, p.Tags) && (o.Tags == nil) == (p.Tags == nil), omit: p.Tags == nil, enc: w.tags(p.Tags)},
 	})
 }
 

@@ -425,6 +425,9 @@ func (r *reader) key(path string, v []byte) (state.Key, error) {
 	if k.Policy, err = r.doc(join(path, "policy"), m["policy"]); err != nil {
 		return k, err
 	}
+	if k.Grants, err = r.grants(join(path, "grants"), m["grants"]); err != nil {
+		return k, err
+	}
 	return k, nil
 }
 
@@ -472,6 +475,9 @@ func (r *reader) principal(path string, v []byte) (state.Principal, error) {
 			return p, err
 		}
 		p.PermissionsBoundary = &mp
+	}
+	if p.Tags, err = r.tags(join(path, "tags"), m["tags"]); err != nil {
+		return p, err
 	}
 	return p, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
-var fixtures = []string{"seed-same-account.json", "seed-cross-account.json", "odd-shapes.json", "empty.json"}
+var fixtures = []string{"seed-same-account.json", "seed-cross-account.json", "odd-shapes.json", "empty.json", "grants-tags.json"}
 
 func load(t *testing.T, name string) (*state.State, []byte) {
 	t.Helper()
@@ -135,6 +135,9 @@ func stripSources(st *state.State) {
 	}
 	for i := range st.Keys {
 		st.Keys[i].Source = nil
+		for j := range st.Keys[i].Grants {
+			st.Keys[i].Grants[j].Source = nil
+		}
 	}
 	for i := range st.Principals {
 		p := &st.Principals[i]

@@ -113,6 +113,10 @@ type Key struct {
 	Region      string
 	MultiRegion bool
 	Policy      *Doc
+	// Grants are the key's KMS grants; nil where they were not read (a
+	// snapshot without them, or credentials without kms:ListGrants), empty
+	// where the key has none.
+	Grants []Grant
 
 	Source Source
 }
@@ -135,6 +139,10 @@ type Principal struct {
 	Groups           []Group
 	// PermissionsBoundary is nil where none is set.
 	PermissionsBoundary *ManagedPolicy
+	// Tags are the user's or role's IAM tags (the values of
+	// aws:PrincipalTag/*); nil where they were not read, empty where it has
+	// none.
+	Tags []Tag
 
 	Source Source
 }
