@@ -241,7 +241,7 @@ func TestCheckSaysWhatItCouldNotDecide(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t, "", false, "check", "--access", "read", "--state", path, "--principal", jane, "--bucket", "DOC-EXAMPLE-BUCKET")
-	if r.code != exitPending || !strings.Contains(r.out, "decided without aws:sourcevpce") {
+	if r.code != exitPending || !strings.Contains(r.out, "decided without aws:SourceVpce") {
 		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.err, r.out)
 	}
 }
