@@ -126,6 +126,18 @@ func TestPlangenFindings(t *testing.T) {
 					Cond: []plangen.Cond{{Op: "BoolIfExists", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}})
 			return sc
 		}},
+		// solve.go, keyDelegates: whether the key policy delegates to the
+		// account is asked for a stand-in user of the account, which a
+		// deny exempting only the principal (NotPrincipal with the
+		// principal's whole chain) hits; the principal itself gets the
+		// delegation, yet the plan says the key does not delegate.
+		{"blocked: a deny for everyone but the principal hides the key's delegation", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KMSVia = diff.ViaIdentity
+			sc.KeyPolicy.Stmts = append(sc.KeyPolicy.Stmts, plangen.Stmt{Effect: "Deny", NotPrincipal: &plangen.Prin{AWS: []string{"arn:aws:iam::111122223333:root", jane}},
+				Action: []string{"kms:*"}, Resource: []string{"*"}})
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {
