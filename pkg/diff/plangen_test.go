@@ -17,7 +17,6 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
 	"github.com/bucketgrant/bucketgrant/internal/plangen"
-	"github.com/bucketgrant/bucketgrant/internal/sar"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -510,14 +509,15 @@ func (r *scenarioRun) judge() {
 			for _, p := range allowed {
 				c := p.cases[0]
 				shown = append(shown, fmt.Sprintf("%s on %s with %s", c.Action, c.ResourceARN, contextString(c.Context)))
-				if prop == "blocked" && needsUnknownKey(c.Context) {
-					// A known defect, in the safe direction (nothing is
-					// written): the access works only for some values of a
-					// key bucketgrant cannot read, and where it cannot place
-					// an unconditional grant the plan says "blocked" where
-					// "allowed if" would be exact. Counted and logged apart.
-					prop = knownBlockedIfUnknown
-				}
+			}
+			if prop == "blocked" && !r.search.refutedForEveryUnknown() {
+				// A known defect, in the safe direction (nothing is
+				// written): the access works only for some values of the
+				// keys bucketgrant cannot read (absent ones included), and
+				// where it cannot place an unconditional grant the plan
+				// says "blocked" where "allowed if" would be exact. Counted
+				// and logged apart.
+				prop = knownBlockedIfUnknown
 			}
 			r.violations = append(r.violations, found{prop: prop, index: r.sc.Index,
 				msg: fmt.Sprintf("blocked (%s), but with bucketgrant's own statements every request of the grant is allowed%s for every object no deny keeps: %s", strings.Join(r.blockers, ", "), how, strings.Join(shown, "; "))})
@@ -716,22 +716,31 @@ func partialNotPrincipal(c oracle.Case) bool {
 // values of keys bucketgrant cannot read (see judge).
 const knownBlockedIfUnknown = "blocked-instead-of-allowed-if (known)"
 
-// needsUnknownKey reports whether a refuting request's context sets a key
-// whose value bucketgrant cannot know (principal tags, the organization,
-// keys AWS's catalogue does not describe).
-func needsUnknownKey(ctx map[string][]string) bool {
-	for k := range ctx {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "aws:principaltag/") || strings.HasPrefix(lk, "aws:principalorg") || strings.HasPrefix(lk, "aws:resourcetag/") ||
-			strings.HasPrefix(lk, "s3:existingobjecttag/") {
-			return true
-		}
-		switch sar.Origin(k, sar.GetObject).Kind {
-		case sar.Unknown, sar.Unread:
-			if !strings.HasPrefix(lk, "kms:") {
-				return true
+// refutedForEveryUnknown reports whether the Go evaluator refutes the
+// blocker whatever the keys bucketgrant cannot read turn out to be: under
+// every assignment of them, every object of every request is allowed
+// (sent the default way) or kept by a deny, and some object is allowed.
+// A blocker refuted only for some assignments is the known defect.
+func (s *search) refutedForEveryUnknown() bool {
+	for _, need := range s.needs {
+		allowed := false
+		for _, obj := range need {
+			groups := map[string][]*point{}
+			for _, p := range obj {
+				groups[p.unknown] = append(groups[p.unknown], p)
+			}
+			for _, g := range groups {
+				switch objectOutcome(g, goDecision, true) {
+				case objGap:
+					return false
+				case objAllowed:
+					allowed = true
+				}
 			}
 		}
+		if !allowed {
+			return false
+		}
 	}
-	return false
+	return len(s.needs) > 0
 }
