@@ -240,20 +240,6 @@ func (p *planner) over(v verdict, ps policy.Policies) (policy.Decision, policy.R
 	return policy.Allowed, first, v.objects[0]
 }
 
-// overAs is over for another caller (the delegation probe).
-func (p *planner) overAs(v verdict, ps policy.Policies, c policy.Caller) (policy.Decision, policy.Result, string) {
-	for _, u := range v.live {
-		ctx := v.context(v.chosen, u)
-		for _, obj := range v.objects {
-			r := policy.Evaluate(v.n.requestFor(c, ctx, obj), ps)
-			if r.Decision != policy.Allowed {
-				return r.Decision, r, obj
-			}
-		}
-	}
-	return policy.Allowed, policy.Result{Decision: policy.Allowed}, ""
-}
-
 // allows reports whether ps allow every live case of the verdict.
 func (p *planner) allows(v verdict, ps policy.Policies) bool {
 	if v.undecided {

@@ -220,14 +220,16 @@ func (p *planner) sideNames(n need) (resource, identity string) {
 }
 
 // keyDelegates reports whether the key policy lets the principal's account
-// grant the action through IAM: it allows a principal of that account whom
-// only an identity policy empowers, in every case of the verdict.
+// grant the action through IAM for this principal: with an identity policy
+// that allows everything and no boundary, the key policy allows the
+// principal in every case of the verdict. The principal itself is asked,
+// not a stand-in of its account: a key-policy deny that exempts the
+// principal alone (NotPrincipal, or a condition on aws:PrincipalArn) would
+// hit a stand-in and hide a delegation the principal gets.
 func (p *planner) keyDelegates(v verdict) bool {
-	probe := policy.Caller{ARN: "arn:" + partitionOf(p.principalARN) + ":iam::" + p.principalAccount + ":user/bucketgrant-delegation-probe", Account: p.principalAccount}
 	ps := p.now.policies(v.n)
 	ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
-	d, _, _ := p.overAs(v, ps, probe)
-	return d == policy.Allowed
+	return p.allows(v, ps)
 }
 
 // boundaryAllows reports whether the principal's permissions boundary, if
