@@ -178,22 +178,42 @@ func (p *planner) explain(v verdict) {
 			}
 		}
 	}
-	if cond := v.condition(); cond != "" {
-		ps := p.now.policies(n)
-		seen := map[policy.Ref]bool{}
-		for _, u := range v.dead {
-			for _, obj := range v.objects {
-				for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
-					if seen[ref] {
-						continue
-					}
-					seen[ref] = true
-					doc, st := p.statement(ref)
-					p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
-						Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
+	p.explainCondition(v)
+}
+
+// explainCondition warns of what a verdict that holds only for some values
+// of the keys bucketgrant cannot read needs: each deny that applies in the
+// other cases, and, where no deny does, that the allows hold only then (a
+// boundary, a key policy or an allow conditional on such a key).
+func (p *planner) explainCondition(v verdict) {
+	cond := v.condition()
+	if cond == "" {
+		return
+	}
+	n := v.n
+	ps := p.now.policies(n)
+	seen := map[policy.Ref]bool{}
+	allowOnly := false
+	for _, u := range v.dead {
+		denied := false
+		for _, obj := range v.objects {
+			for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
+				denied = true
+				if seen[ref] {
+					continue
 				}
+				seen[ref] = true
+				doc, st := p.statement(ref)
+				p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
+					Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
 			}
 		}
+		allowOnly = allowOnly || !denied
+	}
+	if allowOnly {
+		p.warn(Warning{Kind: WarnConditionalAllow,
+			Message: fmt.Sprintf("%s on %s is allowed only if %s: the policies that must allow it (a permissions boundary, the key policy's delegation, or an allow bucketgrant does not own) do so only then, bucketgrant cannot read %s, and no grant it may add works otherwise",
+				n.action, n.resource, cond, strings.Join(v.undecidedKeys(), ", "))})
 	}
 }
 

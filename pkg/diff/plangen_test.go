@@ -200,10 +200,6 @@ func TestGeneratedPlans(t *testing.T) {
 	st.report(t, n, elapsed, oracleTime)
 	for _, prop := range st.violatedProps() {
 		first := st.first[prop]
-		if prop == knownBlockedIfUnknown {
-			t.Logf("known defect, %s: %d plans; first in scenario %d (seed %d): %s", prop, st.violations[prop], first.index, *planSeed, first.msg)
-			continue
-		}
 		t.Errorf("%s: %d violations; first in scenario %d (seed %d): %s", prop, st.violations[prop], first.index, *planSeed, first.msg)
 		if *planShrink {
 			shrunk, msg := shrinkScenario(o, gen.Scenario(first.index), prop)
@@ -510,15 +506,6 @@ func (r *scenarioRun) judge() {
 				c := p.cases[0]
 				shown = append(shown, fmt.Sprintf("%s on %s with %s", c.Action, c.ResourceARN, contextString(c.Context)))
 			}
-			if prop == "blocked" && !r.search.refutedForEveryUnknown() {
-				// A known defect, in the safe direction (nothing is
-				// written): the access works only for some values of the
-				// keys bucketgrant cannot read (absent ones included), and
-				// where it cannot place an unconditional grant the plan
-				// says "blocked" where "allowed if" would be exact. Counted
-				// and logged apart.
-				prop = knownBlockedIfUnknown
-			}
 			r.violations = append(r.violations, found{prop: prop, index: r.sc.Index,
 				msg: fmt.Sprintf("blocked (%s), but with bucketgrant's own statements every request of the grant is allowed%s for every object no deny keeps: %s", strings.Join(r.blockers, ", "), how, strings.Join(shown, "; "))})
 		}
@@ -710,37 +697,4 @@ func partialNotPrincipal(c oracle.Case) bool {
 		}
 	}
 	return false
-}
-
-// knownBlockedIfUnknown is the property of blocked plans refuted only with
-// values of keys bucketgrant cannot read (see judge).
-const knownBlockedIfUnknown = "blocked-instead-of-allowed-if (known)"
-
-// refutedForEveryUnknown reports whether the Go evaluator refutes the
-// blocker whatever the keys bucketgrant cannot read turn out to be: under
-// every assignment of them, every object of every request is allowed
-// (sent the default way) or kept by a deny, and some object is allowed.
-// A blocker refuted only for some assignments is the known defect.
-func (s *search) refutedForEveryUnknown() bool {
-	for _, need := range s.needs {
-		allowed := false
-		for _, obj := range need {
-			groups := map[string][]*point{}
-			for _, p := range obj {
-				groups[p.unknown] = append(groups[p.unknown], p)
-			}
-			for _, g := range groups {
-				switch objectOutcome(g, goDecision, true) {
-				case objGap:
-					return false
-				case objAllowed:
-					allowed = true
-				}
-			}
-		}
-		if !allowed {
-			return false
-		}
-	}
-	return len(s.needs) > 0
 }

@@ -28,6 +28,7 @@ type probe struct {
 	access                    []diff.Level
 	prefix                    string
 	via                       string // --kms-via; auto when empty
+	boundary                  string // statements of a permissions boundary for Jane
 	// docs, when set, are the kinds of the documents the plan must write,
 	// in order.
 	docs []string
@@ -51,6 +52,10 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 	if pr.identity != "" {
 		st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies,
 			state.NamedDoc{Name: "probe", Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.identity + `]}`)})
+	}
+	if pr.boundary != "" {
+		st.Principals[0].PermissionsBoundary = &state.ManagedPolicy{ARN: "arn:aws:iam::111122223333:policy/boundary",
+			Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.boundary + `]}`)}
 	}
 	o := diff.Options{Access: pr.access, Now: probeNow, Prefix: pr.prefix, KMSVia: pr.via}
 	p := mustPlan(t, st, o)
@@ -239,6 +244,33 @@ func TestProbesKeyDelegation(t *testing.T) {
 		{name: "with auto, a delegation only for Bob puts Jane's grant in the key policy", snap: sameSnap, access: read,
 			want: "changes", docs: []string{diff.DocInlinePolicy, diff.DocKeyPolicy},
 			keyStmt: `{"Sid":"DelegateBob","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + bob + `"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
+	}
+}
+
+// Access that holds only for some values of a key bucketgrant cannot read,
+// because an allow it needs (a boundary, the key policy's delegation) is
+// conditional on one, and no grant bucketgrant may add works for the other
+// values: the verdict is "allowed if" those values hold, never "blocked"
+// (and never "works").
+func TestProbesAllowedIf(t *testing.T) {
+	const delegate = `{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`
+	read := []diff.Level{diff.Read}
+	probes := []probe{
+		{name: "--kms-via identity under a boundary that allows KMS only for team data", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "aws:PrincipalTag/team = data", docs: []string{diff.DocInlinePolicy}, keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"data"}}}`},
+		{name: "--kms-via identity where the key delegates unless aws:SomeNewKey = x", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "aws:SomeNewKey is not x", docs: []string{diff.DocInlinePolicy},
+			keyStmt: `{"Sid":"Delegate","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:SomeNewKey":"x"}}}`},
+		{name: "a boundary conditional on a tag for everything: nothing bucketgrant adds works otherwise", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "is allowed only if aws:PrincipalTag/team = data", keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":["s3:*","kms:*"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"data"}}}`},
+		{name: "a boundary that allows KMS for no tag value stays a blocker", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockBoundary, keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"}`},
 	}
 	for _, pr := range probes {
 		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })

@@ -42,77 +42,231 @@ func (p *planner) solve() error {
 	for i := range needs {
 		n := &needs[i]
 		v := p.decide(*n, p.now)
-		verdicts[i] = v
-		n.context = v.ctx
-		// The request the plan names is about the witness object: for
-		// S3 as the resource, for S3's KMS requests as the encryption
-		// context (the probe object may be one a deny keeps).
-		probe, ctx := n.probe, v.ctx
-		if v.witness != "" {
-			switch n.objectAt {
-			case objectResource:
-				probe = v.witness
-			case objectEncryptionContext:
-				ctx = cloneContext(v.ctx)
-				deleteKey(ctx, "kms:EncryptionContext:aws:s3:arn")
-				ctx["kms:EncryptionContext:aws:s3:arn"] = []string{v.witness}
-			}
-		}
-		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
-			Probe: probe, Context: ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
+		var why string
 		switch {
 		case v.undecided:
 			p.block(Blocker{Kind: BlockUndecidable,
 				Message: fmt.Sprintf("%s on %s: the policies test too many combinations of condition values (%d keys) for bucketgrant to decide every case", n.action, n.resource, len(v.frees)),
 				Hint:    "run `bucketgrant check` to see the statements involved; bucketgrant never reports a verdict it could not decide"})
-			req.Why = "not decided: too many cases"
+			why = "not decided: too many cases"
 		case len(v.blocked) > 0:
-			req.Why = p.blockDenied(*n, v)
+			why = p.blockDenied(*n, v)
 		case v.decision == policy.Allowed:
-			req.Why = "allowed by " + p.refs(v.res.Allows)
+			why = "allowed by " + p.refs(v.res.Allows)
 		default:
-			places[i], req.Why = p.place(v)
+			places[i], why, v = p.placeNarrowing(v)
 		}
+		verdicts[i] = v
+		n.context = v.ctx
+		req := p.request(*n, v)
+		req.Why = why
 		p.explain(v)
 		p.plan.Requests = append(p.plan.Requests, req)
 	}
 	if p.plan.Blocked() {
 		return nil
 	}
-	m := newMerge(p)
-	for i, n := range needs {
-		if places[i].any() {
-			m.add(n, places[i])
+	// Merge, then check every need over its cases with the merged
+	// documents. A need the merged documents allow only in some of its
+	// cases is allowed if those hold (narrowed to them); a grant that adds
+	// no case to those allowed today is dropped, and the merge made again
+	// without it.
+	warnings := len(p.plan.Warnings)
+	var m *merge
+	for {
+		p.plan.Warnings = p.plan.Warnings[:warnings]
+		m = newMerge(p)
+		for i, n := range needs {
+			if places[i].any() {
+				m.add(n, places[i])
+			}
+		}
+		if p.plan.Blocked() {
+			return nil
+		}
+		if err := m.finish(); err != nil {
+			return err
+		}
+		if p.plan.Blocked() {
+			return nil
+		}
+		after := m.docSet()
+		again := false
+		for i, n := range needs {
+			v := verdicts[i]
+			ps := after.policies(n)
+			d, res, obj := p.over(v, ps)
+			if d != policy.Allowed {
+				nv, useless, ok := p.narrowAfter(v, ps)
+				if !ok {
+					p.plan.Requests[i].After = d
+					p.blockAfter(n, res, obj)
+					continue
+				}
+				verdicts[i] = nv
+				why := p.plan.Requests[i].Why
+				if useless {
+					// Today's allows alone give these cases.
+					why = "allowed by " + p.refs(nv.res.Allows) + " if " + nv.condition()
+					if places[i].any() {
+						places[i] = placement{}
+						again = true
+					}
+				}
+				p.plan.Requests[i] = p.request(n, nv)
+				p.plan.Requests[i].Why = why
+				d = policy.Allowed
+			}
+			p.plan.Requests[i].After = d
+		}
+		if p.plan.Blocked() || !again {
+			break
 		}
 	}
 	if p.plan.Blocked() {
 		return nil
 	}
-	if err := m.finish(); err != nil {
-		return err
-	}
-	if p.plan.Blocked() {
-		return nil
-	}
-	after := m.docSet()
-	for i, n := range needs {
-		d, res, obj := p.over(verdicts[i], after.policies(n))
-		p.plan.Requests[i].After = d
-		if d != policy.Allowed {
-			p.blockAfter(n, res, obj)
-		}
-	}
-	if p.plan.Blocked() {
-		return nil
+	for _, v := range verdicts {
+		p.explainCondition(v)
 	}
 	p.plan.Changes = m.changes()
 	return nil
 }
 
+// narrowAfter narrows a verdict to the cases the merged documents ps
+// allow; useless says that today's documents allow each of them already
+// (the need's grant adds nothing). It reports false when ps allow no case.
+func (p *planner) narrowAfter(v verdict, ps policy.Policies) (nv verdict, useless, ok bool) {
+	if v.undecided {
+		return v, false, false
+	}
+	now := p.now.policies(v.n)
+	keep := make([]bool, len(v.live))
+	kept := 0
+	useless = true
+	for i, u := range v.live {
+		if keep[i] = p.allowsCase(v, u, ps); keep[i] {
+			kept++
+			if !p.allowsCase(v, u, now) {
+				useless = false
+			}
+		}
+	}
+	if kept == 0 {
+		return v, false, false
+	}
+	nv = v.restrict(keep)
+	nv.decision, nv.res, nv.witness = p.over(nv, now)
+	return nv, useless, true
+}
+
+// request is the plan's record of a need and its verdict. The request the
+// plan names is about the witness object: for S3 as the resource, for S3's
+// KMS requests as the encryption context (the probe object may be one a
+// deny keeps).
+func (p *planner) request(n need, v verdict) Request {
+	probe, ctx := n.probe, v.ctx
+	if v.witness != "" {
+		switch n.objectAt {
+		case objectResource:
+			probe = v.witness
+		case objectEncryptionContext:
+			ctx = cloneContext(v.ctx)
+			deleteKey(ctx, "kms:EncryptionContext:aws:s3:arn")
+			ctx["kms:EncryptionContext:aws:s3:arn"] = []string{v.witness}
+		}
+	}
+	return Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
+		Probe: probe, Context: ctx, Undecided: v.freeKeyNames(), Condition: v.condition()}
+}
+
+// placeNarrowing places the grant for a need nothing allows in every case
+// today. When a placement is refused for a reason that holds only for
+// some values of the keys bucketgrant cannot read (a boundary or a key
+// policy whose allow is conditional on one, or an allow today that holds
+// only for some), the exact verdict is "allowed if" those values hold, not
+// "blocked": the verdict is narrowed to the cases where the grant can work
+// and placed again, until a placement stands or no case is left (then the
+// blocker stands). It returns the verdict the plan states.
+func (p *planner) placeNarrowing(v verdict) (placement, string, verdict) {
+	pl, why, blk := p.place(v)
+	for blk != nil {
+		nv, ok := p.narrow(v, *blk)
+		if !ok {
+			p.block(*blk)
+			return pl, why, v
+		}
+		v = nv
+		if v.decision == policy.Allowed {
+			return placement{}, "allowed by " + p.refs(v.res.Allows) + " if " + v.condition(), v
+		}
+		pl, why, blk = p.place(v)
+	}
+	return pl, why, v
+}
+
+// todo is the verdict restricted to the cases today's documents do not
+// allow (the verdict itself when they allow none).
+func (p *planner) todo(v verdict) verdict {
+	if v.undecided {
+		return v
+	}
+	now := p.now.policies(v.n)
+	keep := make([]bool, len(v.live))
+	some := false
+	for i, u := range v.live {
+		keep[i] = !p.allowsCase(v, u, now)
+		some = some || keep[i]
+	}
+	if !some {
+		return v
+	}
+	return v.restrict(keep)
+}
+
+// narrow keeps the cases of a verdict in which the grant can work despite
+// blocker b: those allowed today, and those in which b does not hold (the
+// boundary allows, or the key policy delegates to the principal's
+// account). It reports false when that is no case or every case: then
+// nothing is narrowed and b stands.
+func (p *planner) narrow(v verdict, b Blocker) (verdict, bool) {
+	if v.undecided {
+		return v, false
+	}
+	now := p.now.policies(v.n)
+	var side policy.Policies
+	has := false
+	switch b.Kind {
+	case BlockKeyNotDelegated:
+		side, has = now, true
+		side.Identity, side.Boundary = []policy.Named{allowAll}, nil
+	case BlockBoundary:
+		side, has = p.boundaryPolicies(v.n), true
+	}
+	keep := make([]bool, len(v.live))
+	kept := 0
+	for i, u := range v.live {
+		keep[i] = p.allowsCase(v, u, now) || has && p.allowsCase(v, u, side)
+		if keep[i] {
+			kept++
+		}
+	}
+	if kept == 0 || kept == len(v.live) {
+		return v, false
+	}
+	nv := v.restrict(keep)
+	nv.decision, nv.res, nv.witness = p.over(nv, now)
+	return nv, true
+}
+
 // place decides where a request that nothing allows today gets its grant,
 // and says why it is refused today. Each side is asked about every case of
-// the verdict.
-func (p *planner) place(v verdict) (placement, string) {
+// the verdict. A placement refused returns the blocker, for the caller to
+// narrow the verdict or report it.
+func (p *planner) place(v verdict) (placement, string, *Blocker) {
+	// Only the cases nothing allows today need the grant: each side is
+	// asked about those.
+	v = p.todo(v)
 	n := v.n
 	resourceSide := func() bool {
 		ps := p.now.policies(n)
@@ -127,11 +281,10 @@ func (p *planner) place(v verdict) (placement, string) {
 	// A permissions boundary limits every identity-policy grant; it matters
 	// wherever the grant must (or would) go to the identity side.
 	bounded := !p.boundaryAllows(v)
-	blockBoundary := func() (placement, string) {
-		p.block(Blocker{Kind: BlockBoundary,
+	blockBoundary := func() (placement, string, *Blocker) {
+		return placement{}, "refused by the permissions boundary", &Blocker{Kind: BlockBoundary,
 			Message: fmt.Sprintf("the %s does not allow %s on %s, and a boundary limits every identity-policy grant", p.now.boundary.Name, n.action, n.resource),
-			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"})
-		return placement{}, "refused by the permissions boundary"
+			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"}
 	}
 	resName, idName := p.sideNames(n)
 	cross := p.cross
@@ -148,10 +301,10 @@ func (p *planner) place(v verdict) (placement, string) {
 			// Guide, policy evaluation logic; aws-facts.md §3), so the
 			// grant goes there instead of into a policy the boundary cuts.
 			why := fmt.Sprintf("the %s does not allow it, and in one account a bucket-policy statement naming %s is not limited by the boundary", p.now.boundary.Name, p.principalARN)
-			return placement{bucket: true, bucketWhy: why}, why
+			return placement{bucket: true, bucketWhy: why}, why, nil
 		}
 		why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
-		return placement{identity: true, identityWhy: why}, why
+		return placement{identity: true, identityWhy: why}, why, nil
 	}
 	if cross {
 		if bounded {
@@ -175,7 +328,7 @@ func (p *planner) place(v verdict) (placement, string) {
 			pl.identity, pl.identityWhy = true, w
 			why = append(why, w)
 		}
-		return pl, strings.Join(why, "; ")
+		return pl, strings.Join(why, "; "), nil
 	}
 	delegates := p.keyDelegates(v)
 	via := p.opts.KMSVia
@@ -193,22 +346,20 @@ func (p *planner) place(v verdict) (placement, string) {
 			return blockBoundary()
 		}
 		if !delegates {
-			p.block(Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+			return placement{}, "the key policy does not delegate to the account", &Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
 				Message: fmt.Sprintf("the %s does not let account %s's IAM policies grant %s, so an identity-policy grant would not work", resName, p.principalAccount, n.action),
-				Hint:    "use --kms-via key-policy (or auto)"})
-			return placement{}, "the key policy does not delegate to the account"
+				Hint:    "use --kms-via key-policy (or auto)"}
 		}
 		why := fmt.Sprintf("the %s delegates %s to account %s's IAM policies, but %s do not allow it", resName, n.action, p.principalAccount, idName)
-		return placement{identity: true, identityWhy: why}, why
+		return placement{identity: true, identityWhy: why}, why, nil
 	}
 	if p.key.KeyManager == "AWS" {
-		p.block(Blocker{Kind: BlockAWSManagedKey, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+		return placement{}, "the key is AWS managed", &Blocker{Kind: BlockAWSManagedKey, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
 			Message: fmt.Sprintf("the key %s is an AWS managed key and its key policy cannot be changed", p.key.ARN),
-			Hint:    "grant through the identity policy (--kms-via identity) if the key policy delegates, or use a customer managed key"})
-		return placement{}, "the key is AWS managed"
+			Hint:    "grant through the identity policy (--kms-via identity) if the key policy delegates, or use a customer managed key"}
 	}
 	why := fmt.Sprintf("the %s does not allow it for %s, and KMS honours only what the key policy allows", resName, p.principalARN)
-	return placement{key: true, keyWhy: why}, why
+	return placement{key: true, keyWhy: why}, why, nil
 }
 
 func (p *planner) sideNames(n need) (resource, identity string) {
@@ -238,11 +389,17 @@ func (p *planner) boundaryAllows(v verdict) bool {
 	if p.now.boundary == nil {
 		return true
 	}
+	return p.allows(v, p.boundaryPolicies(v.n))
+}
+
+// boundaryPolicies stand for an identity-policy grant under the
+// principal's boundary: everything is allowed but what the boundary cuts.
+func (p *planner) boundaryPolicies(n need) policy.Policies {
 	ps := policy.Policies{Identity: []policy.Named{allowAll}, Boundary: p.now.boundary, Resource: delegateAll(p.principalAccount)}
-	if v.n.service == "kms" {
+	if n.service == "kms" {
 		ps.ResourceType = policy.ResourceKMSKey
 	}
-	return p.allows(v, ps)
+	return ps
 }
 
 // blockAfter explains a request the merged documents still refuse.
