@@ -65,6 +65,14 @@ type verdict struct {
 	// ctxs caches the context of each assignment.
 	ctxs map[string]map[string][]string
 
+	// shapes and unknowns are every client shape and every assignment of
+	// the unknown keys decide enumerated.
+	shapes, unknowns []assignment
+	// forAllow: the chosen shape departs from the default for an allow
+	// (nothing bucketgrant may add works for the default shape), not to
+	// avoid a deny.
+	forAllow bool
+
 	objects []string // object witnesses that are not denied whatever the shape
 	denied  []objDenied
 	// live lists the unknown-key assignments under which no explicit deny
@@ -121,6 +129,7 @@ func (p *planner) decide(n need, docs docSet) verdict {
 		v.decision = policy.ImplicitlyDenied
 		return v
 	}
+	v.shapes, v.unknowns = shapes, unknowns
 	// Objects denied whatever the shape and whatever the unknowns are
 	// outside the grant's reach: a partial deny (or a blocker, if that is
 	// every object).
@@ -224,6 +233,41 @@ func (p *planner) decide(n need, docs docSet) verdict {
 	v.shape = v.describeShape()
 	v.decision, v.res, v.witness = p.over(v, ps)
 	return v
+}
+
+// reshape is the verdict for requests sent in the client shape sh: live
+// are the unknown assignments under which no deny applies to any object in
+// that shape. It reports false when there is none.
+func (p *planner) reshape(v verdict, sh assignment) (verdict, bool) {
+	if v.undecided || len(v.unknowns) == 0 || len(v.objects) == 0 {
+		return v, false
+	}
+	ps := p.now.policies(v.n)
+	nv := v
+	nv.chosen, nv.live, nv.dead = sh, nil, nil
+	for _, u := range v.unknowns {
+		ctx := nv.context(sh, u)
+		dead := false
+		for _, obj := range v.objects {
+			if policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Decision == policy.ExplicitlyDenied {
+				dead = true
+				break
+			}
+		}
+		if dead {
+			nv.dead = append(nv.dead, u)
+		} else {
+			nv.live = append(nv.live, u)
+		}
+	}
+	if len(nv.live) == 0 {
+		return v, false
+	}
+	nv.ctx = nv.context(sh, nv.live[0])
+	nv.shape = nv.describeShape()
+	nv.forAllow = true
+	nv.decision, nv.res, nv.witness = p.over(nv, ps)
+	return nv, true
 }
 
 // over evaluates every live case of a verdict against ps: Allowed when all

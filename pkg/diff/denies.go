@@ -181,6 +181,38 @@ func (p *planner) explain(v verdict) {
 	p.explainCondition(v)
 }
 
+// explainShape warns of a request shape chosen for an allow (see
+// planner.shaped): requests sent the default way are not allowed.
+func (p *planner) explainShape(v verdict) {
+	if !v.forAllow || len(v.shape) == 0 {
+		return
+	}
+	p.warn(Warning{Kind: WarnConditionalAllow,
+		Message: fmt.Sprintf("%s on %s is allowed only for requests made so that %s: the policies that must allow it do so only for those, and no statement bucketgrant may add allows it otherwise; requests made otherwise stay refused",
+			v.n.action, v.n.resource, strings.Join(v.shapeDemands(), " and "))})
+}
+
+// shapeDemands says in words what the chosen shape asks of the client.
+func (v *verdict) shapeDemands() []string {
+	var out []string
+	for i, f := range v.frees {
+		if !f.client || v.chosen[i] == f.dflt {
+			continue
+		}
+		val := f.values[v.chosen[i]]
+		if val == nil {
+			out = appendNew(out, "requests do not carry "+f.name)
+			continue
+		}
+		value := ""
+		if len(val) > 0 {
+			value = val[0]
+		}
+		out = appendNew(out, demand(policy.Condition{Key: f.name, Values: val}, value))
+	}
+	return out
+}
+
 // explainCondition warns of what a verdict that holds only for some values
 // of the keys bucketgrant cannot read needs: each deny that applies in the
 // other cases, and, where no deny does, that the allows hold only then (a

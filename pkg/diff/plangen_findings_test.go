@@ -138,6 +138,23 @@ func TestPlangenFindings(t *testing.T) {
 				Action: []string{"kms:*"}, Resource: []string{"*"}})
 			return sc
 		}},
+		// A key policy that delegates only for requests made with MFA,
+		// with --kms-via identity: the identity grant works for requests
+		// Jane makes with an MFA session (her choice), and the plan says
+		// so instead of a key-not-delegated blocker (blocked-shape).
+		{"shape: a key policy that delegates only with MFA, with --kms-via identity", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KMSVia = diff.ViaIdentity
+			sc.KeyPolicy.Stmts[0].Cond = []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}
+			return sc
+		}},
+		{"shape: a role whose boundary allows KMS only with MFA", func() plangen.Scenario {
+			sc := findingScenario("role", p, p, diff.Read)
+			sc.Boundary = &plangen.Named{Name: "arn:aws:iam::111122223333:policy/boundary", Doc: plangen.Doc{Stmts: []plangen.Stmt{
+				{Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}},
+				{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}, Cond: []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}}}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

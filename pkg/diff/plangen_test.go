@@ -97,9 +97,10 @@ func envInt(name string, def int64) int64 {
 //     objects is a warning, not a blocker), and some object is allowed.
 //     A blocker refuted only by requests sent some special way that no
 //     deny asks for (an MFA session, a header) is reported apart, as
-//     blocked-shape: the planner asks the client for a special shape only
-//     to avoid a deny (decide.go), so whether an allow that needs one is
-//     the grant's access is for the design to say. Plans blocked by
+//     blocked-shape: the planner asks the client for a special shape to
+//     avoid a deny, and for an allow only where no grant it may add works
+//     for requests sent the default way (solve.go, shaped), so such a
+//     blocker is wrong too. Plans blocked by
 //     facts of the key (disabled, AWS managed across accounts,
 //     named by an alias across accounts) are checked against those facts
 //     instead.

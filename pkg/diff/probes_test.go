@@ -276,3 +276,52 @@ func TestProbesAllowedIf(t *testing.T) {
 		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
 	}
 }
+
+// A key policy that delegates to the account only for requests made with
+// MFA (Bool aws:MultiFactorAuthPresent true on the root statement): with
+// --kms-via identity no statement bucketgrant may add lets a request
+// without MFA decrypt, but Jane can make her requests with an MFA session
+// (a user's choice: GetSessionToken with a code), and then the identity
+// grant works. The plan grants it and says that requests must use an MFA
+// session, rather than "blocked".
+func TestProbesMFAShape(t *testing.T) {
+	const mfaDelegate = `{"Sid":"DelegateWithMFA","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`
+	read := []diff.Level{diff.Read}
+	probes := []probe{
+		{name: "--kms-via identity: the identity grant, for requests made with an MFA session", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy}, phrase: "allowed only for requests made so that requests are made with an MFA session", keyStmt: mfaDelegate},
+		{name: "auto: the key-policy grant, which needs no MFA", snap: sameSnap, access: read,
+			want: "changes", docs: []string{diff.DocInlinePolicy, diff.DocKeyPolicy}, keyStmt: mfaDelegate},
+		{name: "--kms-via identity under a boundary that allows KMS only with MFA", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy}, phrase: "MFA session",
+			keyStmt:  `{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`},
+		{name: "--kms-via identity where the key delegates only without MFA: the default request", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: `{"Sid":"DelegateNoMFA","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) {
+			p := runProbe(t, pr)
+			for _, r := range p.Requests {
+				if r.Action != "kms:Decrypt" {
+					continue
+				}
+				v, _ := lookupFoldCtx(r.Context, "aws:MultiFactorAuthPresent")
+				mfa := slices.Equal(v, []string{"true"})
+				if want := strings.Contains(pr.phrase, "MFA"); mfa != want {
+					t.Errorf("kms:Decrypt's context has aws:MultiFactorAuthPresent %v; want an MFA session: %v", v, want)
+				}
+			}
+		})
+	}
+}
+
+func lookupFoldCtx(ctx map[string][]string, key string) ([]string, bool) {
+	for k, v := range ctx {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}

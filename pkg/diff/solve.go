@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -72,6 +73,7 @@ func (p *planner) solve() error {
 	// no case to those allowed today is dropped, and the merge made again
 	// without it.
 	warnings := len(p.plan.Warnings)
+	reshaped := make([]bool, len(needs))
 	var m *merge
 	for {
 		p.plan.Warnings = p.plan.Warnings[:warnings]
@@ -98,6 +100,19 @@ func (p *planner) solve() error {
 			d, res, obj := p.over(v, ps)
 			if d != policy.Allowed {
 				nv, useless, ok := p.narrowAfter(v, ps)
+				if !ok && !reshaped[i] {
+					// No case works with the grant: requests sent some
+					// other way may (an MFA session under a boundary that
+					// allows only those); the merge is made again.
+					reshaped[i] = true
+					if pl, why, nv, ok := p.shaped(v); ok {
+						places[i], verdicts[i] = pl, nv
+						p.plan.Requests[i] = p.request(n, nv)
+						p.plan.Requests[i].Why = why
+						again = true
+						continue
+					}
+				}
 				if !ok {
 					p.plan.Requests[i].After = d
 					p.blockAfter(n, res, obj)
@@ -128,6 +143,7 @@ func (p *planner) solve() error {
 	}
 	for _, v := range verdicts {
 		p.explainCondition(v)
+		p.explainShape(v)
 	}
 	p.plan.Changes = m.changes()
 	return nil
@@ -181,28 +197,70 @@ func (p *planner) request(n need, v verdict) Request {
 }
 
 // placeNarrowing places the grant for a need nothing allows in every case
-// today. When a placement is refused for a reason that holds only for
-// some values of the keys bucketgrant cannot read (a boundary or a key
-// policy whose allow is conditional on one, or an allow today that holds
-// only for some), the exact verdict is "allowed if" those values hold, not
-// "blocked": the verdict is narrowed to the cases where the grant can work
-// and placed again, until a placement stands or no case is left (then the
-// blocker stands). It returns the verdict the plan states.
+// today, and reports the blocker when no placement stands (tryPlace, then
+// the other request shapes). It returns the verdict the plan states.
 func (p *planner) placeNarrowing(v verdict) (placement, string, verdict) {
+	pl, why, nv, blk := p.tryPlace(v)
+	if blk == nil {
+		return pl, why, nv
+	}
+	if pl, why, nv, ok := p.shaped(v); ok {
+		return pl, why, nv
+	}
+	p.block(*blk)
+	return pl, why, v
+}
+
+// tryPlace places the grant for a verdict. When a placement is refused for
+// a reason that holds only for some values of the keys bucketgrant cannot
+// read (a boundary or a key policy whose allow is conditional on one, or
+// an allow today that holds only for some), the exact verdict is "allowed
+// if" those values hold, not "blocked": the verdict is narrowed to the
+// cases where the grant can work and placed again, until a placement
+// stands or no case is left (then the blocker is returned).
+func (p *planner) tryPlace(v verdict) (placement, string, verdict, *Blocker) {
 	pl, why, blk := p.place(v)
 	for blk != nil {
 		nv, ok := p.narrow(v, *blk)
 		if !ok {
-			p.block(*blk)
-			return pl, why, v
+			return pl, why, v, blk
 		}
 		v = nv
 		if v.decision == policy.Allowed {
-			return placement{}, "allowed by " + p.refs(v.res.Allows) + " if " + v.condition(), v
+			return placement{}, "allowed by " + p.refs(v.res.Allows) + " if " + v.condition(), v, nil
 		}
 		pl, why, blk = p.place(v)
 	}
-	return pl, why, v
+	return pl, why, v, nil
+}
+
+// shaped tries the request shapes the client may choose besides the
+// verdict's (fewest departures from the default first) when no grant
+// bucketgrant may add works for the verdict's shape: an allow that holds
+// only for requests sent some special way (an MFA session) is then the
+// grant's access for requests sent that way, and the plan says so, rather
+// than "blocked".
+func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
+	for _, sh := range v.shapes {
+		if slices.Equal(sh, v.chosen) {
+			continue
+		}
+		nv, ok := p.reshape(v, sh)
+		if !ok {
+			continue
+		}
+		if nv.decision == policy.Allowed {
+			why := "allowed by " + p.refs(nv.res.Allows) + " for requests made so that " + strings.Join(nv.shapeDemands(), " and ")
+			if c := nv.condition(); c != "" {
+				why += ", if " + c
+			}
+			return placement{}, why, nv, true
+		}
+		if pl, why, nv, blk := p.tryPlace(nv); blk == nil {
+			return pl, why, nv, true
+		}
+	}
+	return placement{}, "", v, false
 }
 
 // todo is the verdict restricted to the cases today's documents do not
