@@ -138,6 +138,22 @@ func TestPlangenFindings(t *testing.T) {
 				Action: []string{"kms:*"}, Resource: []string{"*"}})
 			return sc
 		}},
+		// Found by the generated suite (seed 2, scenario 3326), shrunk: a
+		// cross-account bucket policy that allows Jane unless
+		// aws:SomeNewKey = x and cannot be saved (it names a deleted
+		// user's ID, no --remove-orphaned-principals). The bucket-policy
+		// grant the other case needs cannot be written, and the plan said
+		// blocked (orphaned-principals); with the identity grant alone the
+		// upload works unless aws:SomeNewKey = x.
+		{"allowed if: a bucket policy that cannot be saved allows the principal unless aws:SomeNewKey = x", func() plangen.Scenario {
+			sc := findingScenario("user", b, p, diff.Write)
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{
+				{Effect: "Allow", Principal: janeP, Action: []string{"s3:GetBucketPolicy"}, NotAction: true, Resource: []string{"*"},
+					Cond: []plangen.Cond{{Op: "StringNotEquals", Key: "aws:SomeNewKey", Values: []string{"x"}}}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"s3:ListBucket"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET"}}}}
+			sc.KeyPolicy.Stmts = []plangen.Stmt{{Effect: "Allow", Principal: janeP, Action: []string{"kms:GenerateDataKey*"}, Resource: []string{"arn:aws:kms:us-east-1:111122223333:key/*"}}}
+			return sc
+		}},
 		// A key policy that delegates only for requests made with MFA,
 		// with --kms-via identity: the identity grant works for requests
 		// Jane makes with an MFA session (her choice), and the plan says

@@ -72,8 +72,15 @@ func (p *planner) solve() error {
 	// cases is allowed if those hold (narrowed to them); a grant that adds
 	// no case to those allowed today is dropped, and the merge made again
 	// without it.
-	warnings := len(p.plan.Warnings)
+	//
+	// A document AWS would refuse to save with the grants in it (orphaned
+	// IDs, every Sid taken, over the size limit) takes no grant: the
+	// grants into it are dropped and the merge made again, and a need that
+	// then works only in some cases is allowed if those hold; one that
+	// works in none is blocked by that document's blocker.
+	warnings, blockers := len(p.plan.Warnings), len(p.plan.Blockers)
 	reshaped := make([]bool, len(needs))
+	needBlockers := make([][]Blocker, len(needs))
 	var m *merge
 	for {
 		p.plan.Warnings = p.plan.Warnings[:warnings]
@@ -90,7 +97,21 @@ func (p *planner) solve() error {
 			return err
 		}
 		if p.plan.Blocked() {
-			return nil
+			sides := unsaved(p.plan.Blockers[blockers:])
+			dropped := false
+			for i := range places {
+				for _, side := range []string{sideKey, sideBucket, sideIdentity} {
+					if bs := sides[side]; len(bs) > 0 && places[i].drop(side) {
+						needBlockers[i] = append(needBlockers[i], bs...)
+						dropped = true
+					}
+				}
+			}
+			if !dropped {
+				return nil
+			}
+			p.plan.Blockers = p.plan.Blockers[:blockers]
+			continue
 		}
 		after := m.docSet()
 		again := false
@@ -115,7 +136,15 @@ func (p *planner) solve() error {
 				}
 				if !ok {
 					p.plan.Requests[i].After = d
-					p.blockAfter(n, res, obj)
+					if len(needBlockers[i]) > 0 {
+						for _, b := range needBlockers[i] {
+							if !slices.ContainsFunc(p.plan.Blockers, func(x Blocker) bool { return x.Kind == b.Kind && x.Message == b.Message }) {
+								p.block(b)
+							}
+						}
+					} else {
+						p.blockAfter(n, res, obj)
+					}
 					continue
 				}
 				verdicts[i] = nv
@@ -141,12 +170,69 @@ func (p *planner) solve() error {
 	if p.plan.Blocked() {
 		return nil
 	}
-	for _, v := range verdicts {
+	for i, v := range verdicts {
 		p.explainCondition(v)
 		p.explainShape(v)
+		for _, b := range needBlockers[i] {
+			p.warn(Warning{Kind: WarnConditionalAllow, Document: b.Document,
+				Message: fmt.Sprintf("bucketgrant adds nothing to grant %s on %s there: %s (%s)", v.n.action, v.n.resource, b.Message, b.Hint)})
+		}
 	}
 	p.plan.Changes = m.changes()
 	return nil
+}
+
+// unsaved maps the blockers of a merge that are about a document AWS would
+// refuse to save to the placement side that writes it; nil when some
+// blocker is not of that kind (the plan stays blocked).
+func unsaved(bs []Blocker) map[string][]Blocker {
+	out := map[string][]Blocker{}
+	for _, b := range bs {
+		switch b.Kind {
+		case BlockOrphanedPrincipals, BlockOrphanDeny, BlockForeignSid, BlockSizeLimit:
+		default:
+			return nil
+		}
+		if b.Document == nil {
+			return nil
+		}
+		side := sideIdentity
+		switch b.Document.Kind {
+		case DocKeyPolicy:
+			side = sideKey
+		case DocBucketPolicy:
+			side = sideBucket
+		}
+		out[side] = append(out[side], b)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Placement sides, by the document they write.
+const (
+	sideKey      = "key"
+	sideBucket   = "bucket"
+	sideIdentity = "identity"
+)
+
+// drop takes a side out of the placement, reporting whether it was in.
+func (pl *placement) drop(side string) bool {
+	switch side {
+	case sideKey:
+		had := pl.key
+		pl.key = false
+		return had
+	case sideBucket:
+		had := pl.bucket
+		pl.bucket = false
+		return had
+	}
+	had := pl.identity
+	pl.identity = false
+	return had
 }
 
 // narrowAfter narrows a verdict to the cases the merged documents ps
