@@ -288,9 +288,13 @@ func appendValue(vs [][]string, v []string) [][]string {
 	return append(vs, v)
 }
 
+// patternFiller makes a pattern concrete; built once (building a Replacer
+// costs far more than using one).
+var patternFiller = strings.NewReplacer("*", "", "?", "x")
+
 // concrete turns a pattern into a value it matches.
 func concrete(v string) string {
-	return strings.NewReplacer("*", "", "?", "x").Replace(v)
+	return patternFiller.Replace(v)
 }
 
 // Contexts lists every request context for r and object: the facts plus
@@ -338,7 +342,13 @@ func (s *Scenario) Contexts(r RequestAction, object string, limit int) []map[str
 // role's session says false), no VPC endpoint, from an address no
 // condition names. Keys bucketgrant cannot read may take any value.
 func (s *Scenario) DefaultShape(r RequestAction, ctx map[string][]string) bool {
-	for _, f := range s.Free(r) {
+	return s.DefaultShapeOf(s.Free(r), ctx)
+}
+
+// DefaultShapeOf is DefaultShape with the request's free keys (Free)
+// computed once by the caller, which asks about many contexts.
+func (s *Scenario) DefaultShapeOf(frees []FreeKey, ctx map[string][]string) bool {
+	for _, f := range frees {
 		if f.Class != Client && f.Class != Network {
 			continue
 		}

@@ -58,14 +58,14 @@ func kinds(sc *plangen.Scenario) []struct {
 
 func TestDocumentsParse(t *testing.T) {
 	g := plangen.New(11)
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 1000; i++ {
 		sc := g.Scenario(i)
 		for _, d := range kinds(&sc) {
 			if _, err := policy.Parse([]byte(d.doc.JSON()), d.kind); err != nil {
 				t.Fatalf("scenario %d: %s does not parse: %v\n%s", i, d.name, err, d.doc.JSON())
 			}
 		}
-		if i >= 300 {
+		if i >= 100 {
 			continue
 		}
 		for _, c := range sc.Shrinks() {

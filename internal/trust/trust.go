@@ -426,7 +426,7 @@ func covers(granted, arn string) bool {
 }
 
 func withPrincipal(ctx map[string][]string, who caller) map[string][]string {
-	out := map[string][]string{}
+	out := make(map[string][]string, len(ctx)+4)
 	for k, v := range ctx {
 		out[k] = v
 	}

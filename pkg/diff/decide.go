@@ -40,12 +40,17 @@ const maxShapes = 256
 
 // freeKey is a condition key whose value the planner does not fix.
 type freeKey struct {
-	key    string     // as the policies spell it
+	key    string     // canonical lower case
+	name   string     // as the policies spell it, for people
 	values [][]string // candidate values; nil means absent
 	client bool       // chosen by the client (else: unknown, every value counts)
 	// dflt is the index of the value a request carries when the client
 	// does nothing special.
 	dflt int
+	// exact: every condition on the key compares whole values exactly, so
+	// each named value stands for itself alone (not for a pattern's or a
+	// range's class).
+	exact bool
 }
 
 // assignment is one value per free key (an index into values).
@@ -60,6 +65,14 @@ type verdict struct {
 	chosen assignment // the client part of the chosen shape
 	// ctxs caches the context of each assignment.
 	ctxs map[string]map[string][]string
+
+	// shapes and unknowns are every client shape and every assignment of
+	// the unknown keys decide enumerated.
+	shapes, unknowns []assignment
+	// forAllow: the chosen shape departs from the default for an allow
+	// (nothing bucketgrant may add works for the default shape), not to
+	// avoid a deny.
+	forAllow bool
 
 	objects []string // object witnesses that are not denied whatever the shape
 	denied  []objDenied
@@ -117,6 +130,7 @@ func (p *planner) decide(n need, docs docSet) verdict {
 		v.decision = policy.ImplicitlyDenied
 		return v
 	}
+	v.shapes, v.unknowns = shapes, unknowns
 	// Objects denied whatever the shape and whatever the unknowns are
 	// outside the grant's reach: a partial deny (or a blocker, if that is
 	// every object).
@@ -222,6 +236,41 @@ func (p *planner) decide(n need, docs docSet) verdict {
 	return v
 }
 
+// reshape is the verdict for requests sent in the client shape sh: live
+// are the unknown assignments under which no deny applies to any object in
+// that shape. It reports false when there is none.
+func (p *planner) reshape(v verdict, sh assignment) (verdict, bool) {
+	if v.undecided || len(v.unknowns) == 0 || len(v.objects) == 0 {
+		return v, false
+	}
+	ps := p.now.policies(v.n)
+	nv := v
+	nv.chosen, nv.live, nv.dead = sh, nil, nil
+	for _, u := range v.unknowns {
+		ctx := nv.context(sh, u)
+		dead := false
+		for _, obj := range v.objects {
+			if policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Decision == policy.ExplicitlyDenied {
+				dead = true
+				break
+			}
+		}
+		if dead {
+			nv.dead = append(nv.dead, u)
+		} else {
+			nv.live = append(nv.live, u)
+		}
+	}
+	if len(nv.live) == 0 {
+		return v, false
+	}
+	nv.ctx = nv.context(sh, nv.live[0])
+	nv.shape = nv.describeShape()
+	nv.forAllow = true
+	nv.decision, nv.res, nv.witness = p.over(nv, ps)
+	return nv, true
+}
+
 // over evaluates every live case of a verdict against ps: Allowed when all
 // are, else the first case that is not.
 func (p *planner) over(v verdict, ps policy.Policies) (policy.Decision, policy.Result, string) {
@@ -241,18 +290,32 @@ func (p *planner) over(v verdict, ps policy.Policies) (policy.Decision, policy.R
 	return policy.Allowed, first, v.objects[0]
 }
 
-// overAs is over for another caller (the delegation probe).
-func (p *planner) overAs(v verdict, ps policy.Policies, c policy.Caller) (policy.Decision, policy.Result, string) {
-	for _, u := range v.live {
-		ctx := v.context(v.chosen, u)
-		for _, obj := range v.objects {
-			r := policy.Evaluate(v.n.requestFor(c, ctx, obj), ps)
-			if r.Decision != policy.Allowed {
-				return r.Decision, r, obj
-			}
+// allowsCase reports whether ps allow the verdict's request for every
+// object in the case of the unknown assignment u.
+func (p *planner) allowsCase(v verdict, u assignment, ps policy.Policies) bool {
+	ctx := v.context(v.chosen, u)
+	for _, obj := range v.objects {
+		if policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Decision != policy.Allowed {
+			return false
 		}
 	}
-	return policy.Allowed, policy.Result{Decision: policy.Allowed}, ""
+	return true
+}
+
+// restrict is the verdict for the live cases keep marks; the others join
+// the dead, so that condition() names what the verdict needs.
+func (v verdict) restrict(keep []bool) verdict {
+	nv := v
+	nv.live, nv.dead = nil, slices.Clone(v.dead)
+	for i, u := range v.live {
+		if keep[i] {
+			nv.live = append(nv.live, u)
+		} else {
+			nv.dead = append(nv.dead, u)
+		}
+	}
+	nv.ctx = nv.context(nv.chosen, nv.live[0])
+	return nv
 }
 
 // allows reports whether ps allow every live case of the verdict.
@@ -356,11 +419,7 @@ func (v *verdict) condition() string {
 			if len(proj[i]) == len(v.frees[i].values) {
 				continue
 			}
-			var ok []string
-			for _, j := range proj[i] {
-				ok = appendNew(ok, describeValue(v.frees[i].key, v.frees[i].values[j]))
-			}
-			parts = append(parts, strings.Join(ok, " or "))
+			parts = append(parts, describeValues(v.frees[i], proj[i]))
 		}
 		if len(parts) > 0 {
 			return strings.Join(parts, ", and ")
@@ -375,7 +434,7 @@ func (v *verdict) condition() string {
 		}
 		var c []string
 		for _, i := range unknown {
-			c = append(c, describeValue(v.frees[i].key, v.frees[i].values[u[i]]))
+			c = append(c, describeValue(v.frees[i].name, v.frees[i].values[u[i]]))
 		}
 		combos = appendNew(combos, strings.Join(c, " and "))
 	}
@@ -393,12 +452,12 @@ func (v *verdict) freeKeyNames() []string {
 }
 
 // undecidedKeys lists the keys bucketgrant could not know that the verdict
-// was decided over.
+// was decided over, as the policies spell them.
 func (v *verdict) undecidedKeys() []string {
 	var out []string
 	for _, f := range v.frees {
 		if !f.client {
-			out = append(out, sar.Spelling(f.key))
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -412,7 +471,39 @@ func describeValue(key string, val []string) string {
 	if len(val) == 0 {
 		return key + " is empty"
 	}
+	if len(val) == 1 && val[0] == otherValue {
+		return key + " has a value no policy names"
+	}
 	return key + " = " + strings.Join(val, ", ")
+}
+
+// describeValues says which values of f the indices ok are. When they are
+// every value but some named ones (absent and any other value included),
+// it names the exceptions: "aws:SomeNewKey is not x".
+func describeValues(f freeKey, ok []int) string {
+	var bad []string
+	complement := f.exact
+	for j, val := range f.values {
+		if slices.Contains(ok, j) {
+			continue
+		}
+		if len(val) != 1 || val[0] == otherValue {
+			complement = false
+			break
+		}
+		bad = append(bad, val[0])
+	}
+	if complement && len(bad) > 0 {
+		if len(bad) == 1 {
+			return f.name + " is not " + bad[0]
+		}
+		return f.name + " is none of " + strings.Join(bad, ", ")
+	}
+	var out []string
+	for _, j := range ok {
+		out = appendNew(out, describeValue(f.name, f.values[j]))
+	}
+	return strings.Join(out, " or ")
 }
 
 // enumerate lists the assignments of the free keys at idx (the others at
@@ -486,7 +577,15 @@ func (p *planner) freeKeys(n need, ps policy.Policies, objs []string) []freeKey 
 		case originAbsent, originFact:
 			continue
 		}
-		f := freeKey{key: k, client: o.kind == originClient}
+		f := freeKey{key: k, name: k, client: o.kind == originClient}
+		cs := conditionsOn(ps, k)
+		if len(cs) > 0 {
+			f.name = cs[0].Key
+		}
+		f.exact = o.domain == nil && !slices.ContainsFunc(cs, func(c policy.Condition) bool {
+			return c.Op.Base != "StringEquals" && c.Op.Base != "StringNotEquals" && c.Op.Base != "Null" ||
+				slices.ContainsFunc(c.Values, func(v string) bool { return strings.Contains(v, "${") })
+		})
 		if k == "aws:sourceip" && o.kind == originClient {
 			// The operator's own address is unknown: by default a
 			// request comes from an address no condition names.

@@ -178,22 +178,74 @@ func (p *planner) explain(v verdict) {
 			}
 		}
 	}
-	if cond := v.condition(); cond != "" {
-		ps := p.now.policies(n)
-		seen := map[policy.Ref]bool{}
-		for _, u := range v.dead {
-			for _, obj := range v.objects {
-				for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
-					if seen[ref] {
-						continue
-					}
-					seen[ref] = true
-					doc, st := p.statement(ref)
-					p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
-						Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
+	p.explainCondition(v)
+}
+
+// explainShape warns of a request shape chosen for an allow (see
+// planner.shaped): requests sent the default way are not allowed.
+func (p *planner) explainShape(v verdict) {
+	if !v.forAllow || len(v.shape) == 0 {
+		return
+	}
+	p.warn(Warning{Kind: WarnConditionalAllow,
+		Message: fmt.Sprintf("%s on %s is allowed only for requests made so that %s: the policies that must allow it do so only for those, and no statement bucketgrant may add allows it otherwise; requests made otherwise stay refused",
+			v.n.action, v.n.resource, strings.Join(v.shapeDemands(), " and "))})
+}
+
+// shapeDemands says in words what the chosen shape asks of the client.
+func (v *verdict) shapeDemands() []string {
+	var out []string
+	for i, f := range v.frees {
+		if !f.client || v.chosen[i] == f.dflt {
+			continue
+		}
+		val := f.values[v.chosen[i]]
+		if val == nil {
+			out = appendNew(out, "requests do not carry "+f.name)
+			continue
+		}
+		value := ""
+		if len(val) > 0 {
+			value = val[0]
+		}
+		out = appendNew(out, demand(policy.Condition{Key: f.name, Values: val}, value))
+	}
+	return out
+}
+
+// explainCondition warns of what a verdict that holds only for some values
+// of the keys bucketgrant cannot read needs: each deny that applies in the
+// other cases, and, where no deny does, that the allows hold only then (a
+// boundary, a key policy or an allow conditional on such a key).
+func (p *planner) explainCondition(v verdict) {
+	cond := v.condition()
+	if cond == "" {
+		return
+	}
+	n := v.n
+	ps := p.now.policies(n)
+	seen := map[policy.Ref]bool{}
+	allowOnly := false
+	for _, u := range v.dead {
+		denied := false
+		for _, obj := range v.objects {
+			for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
+				denied = true
+				if seen[ref] {
+					continue
 				}
+				seen[ref] = true
+				doc, st := p.statement(ref)
+				p.warn(Warning{Kind: WarnConditionalDeny, Document: doc, Statement: &ref,
+					Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
 			}
 		}
+		allowOnly = allowOnly || !denied
+	}
+	if allowOnly {
+		p.warn(Warning{Kind: WarnConditionalAllow,
+			Message: fmt.Sprintf("%s on %s is allowed only if %s: the policies that must allow it (a permissions boundary, the key policy's delegation, or an allow bucketgrant does not own) do so only then, bucketgrant cannot read %s, and no grant it may add works otherwise",
+				n.action, n.resource, cond, strings.Join(v.undecidedKeys(), ", "))})
 	}
 }
 

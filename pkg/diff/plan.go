@@ -200,11 +200,16 @@ type Blocker struct {
 const (
 	WarnNoKMS           = "no-kms-encryption"
 	WarnConditionalDeny = "conditional-deny"
-	WarnACLDisabled     = "acl-disabled"
-	WarnPartialDeny     = "partial-deny"
-	WarnForeignSid      = "foreign-sid"
-	WarnSession         = "role-session"
-	WarnOldKey          = "old-key"
+	// WarnConditionalAllow: the request is allowed only for some values of
+	// keys bucketgrant cannot read, because the allows it needs hold only
+	// for those (no deny is involved), and no grant bucketgrant may add
+	// works for the others.
+	WarnConditionalAllow = "conditional-allow"
+	WarnACLDisabled      = "acl-disabled"
+	WarnPartialDeny      = "partial-deny"
+	WarnForeignSid       = "foreign-sid"
+	WarnSession          = "role-session"
+	WarnOldKey           = "old-key"
 )
 
 // Warning is something the operator should know that does not stop the

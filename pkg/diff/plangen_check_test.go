@@ -86,8 +86,33 @@ func runScenario(sc plangen.Scenario, g *trust.GoDecider, mode string, sample in
 	return r
 }
 
+// decideGo decides every point with the Go evaluator, then picks the
+// points the oracle decides (in the worker, beside the planning, not on
+// the oracles' path) and lets go of the cases of the search's other
+// points: only their Go decisions are read from then on, and a blocked
+// plan's search holds most of a run's cases.
 func decideGo(r *scenarioRun, g *trust.GoDecider) {
+	defer func() {
+		r.selected = r.oraclePoints()
+		if r.search == nil {
+			return
+		}
+		selected := make(map[*point]bool, len(r.selected))
+		for _, p := range r.selected {
+			selected[p] = true
+		}
+		for _, need := range r.search.needs {
+			for _, obj := range need {
+				for _, p := range obj {
+					if !selected[p] {
+						p.cases = nil
+					}
+				}
+			}
+		}
+	}()
 	for _, p := range r.allPoints() {
+		r.goCases += len(p.cases)
 		p.goDec = make([]string, len(p.cases))
 		for i, c := range p.cases {
 			d, err := g.Decide(c)
@@ -456,6 +481,7 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 	st := changed.State()
 	s := &search{}
 	for _, m := range sc.Requests() {
+		frees := sc.Free(m)
 		objects := []string{""}
 		if sc.ObjectRequest(m) {
 			objects = sc.GrantObjects()
@@ -473,7 +499,7 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 			for _, ctx := range ctxs {
 				c := trust.PrincipalCase(st, p, m.Action, sc.Resource(m, obj), ctx)
 				points = append(points, &point{prop: "blocked", cases: []oracle.Case{c}, check: func([]string) string { return "" },
-					dflt: sc.DefaultShape(m, ctx), unknown: unknownValues(sc, m, ctx)})
+					dflt: sc.DefaultShapeOf(frees, ctx), unknown: unknownValues(frees, ctx)})
 			}
 			need = append(need, points)
 		}
@@ -484,9 +510,9 @@ func blockedSearch(r *scenarioRun, p *diff.Plan) {
 
 // unknownValues names the values a context gives the keys bucketgrant
 // cannot read.
-func unknownValues(sc *plangen.Scenario, m plangen.RequestAction, ctx map[string][]string) string {
+func unknownValues(frees []plangen.FreeKey, ctx map[string][]string) string {
 	var parts []string
-	for _, f := range sc.Free(m) {
+	for _, f := range frees {
 		if f.Class == plangen.Unknown {
 			v, _ := lookupFold(ctx, f.Key)
 			parts = append(parts, f.Key+"="+strings.Join(v, "|"))

@@ -27,6 +27,11 @@ type probe struct {
 	bucket, keyStmt, identity string
 	access                    []diff.Level
 	prefix                    string
+	via                       string // --kms-via; auto when empty
+	boundary                  string // statements of a permissions boundary for Jane
+	// docs, when set, are the kinds of the documents the plan must write,
+	// in order.
+	docs []string
 	// want: "blocked" (with the blocker kind in kind), "works" (no
 	// blocker, no condition), "depends" (no blocker, a request whose
 	// Condition is set), "nochange" (already allowed, nothing written).
@@ -48,7 +53,11 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 		st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies,
 			state.NamedDoc{Name: "probe", Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.identity + `]}`)})
 	}
-	o := diff.Options{Access: pr.access, Now: probeNow, Prefix: pr.prefix}
+	if pr.boundary != "" {
+		st.Principals[0].PermissionsBoundary = &state.ManagedPolicy{ARN: "arn:aws:iam::111122223333:policy/boundary",
+			Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[` + pr.boundary + `]}`)}
+	}
+	o := diff.Options{Access: pr.access, Now: probeNow, Prefix: pr.prefix, KMSVia: pr.via}
 	p := mustPlan(t, st, o)
 	var texts []string
 	for _, b := range p.Blockers {
@@ -85,6 +94,9 @@ func runProbe(t *testing.T, pr probe) *diff.Plan {
 		}
 		if pr.want == "changes" && p.Empty() {
 			t.Fatalf("the plan changes nothing, but the access is not there for every object")
+		}
+		if pr.docs != nil && !slices.Equal(kinds(p), pr.docs) {
+			t.Fatalf("the plan writes %v, want %v", kinds(p), pr.docs)
 		}
 		applied(t, st, p, o)
 	}
@@ -187,4 +199,129 @@ func TestProbesObjectSets(t *testing.T) {
 func TestProbeDenyOnTwoUnknownKeys(t *testing.T) {
 	runProbe(t, probe{name: "two unknown keys", snap: crossSnap, want: "depends", phrase: "aws:PrincipalTag/team",
 		bucket: `{"Sid":"Both",` + denyS3 + `,"Condition":{"StringEquals":{"aws:PrincipalTag/team":"data","aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}`})
+}
+
+// Whether the key policy delegates to the account's IAM policies is asked
+// for the principal itself (its ARN, an identity policy that allows
+// everything, no boundary), not for a stand-in user of its account: a
+// key-policy deny that exempts the principal alone hits a stand-in.
+// NotPrincipal with Deny checks the account and then the user, and denies
+// if either is missing from the list (IAM User Guide, NotPrincipal: "you
+// must also specify the account ARN of the not-denied principal"), so
+// exempting Jane takes her ARN and her account's.
+func TestProbesKeyDelegation(t *testing.T) {
+	const (
+		delegate = `{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`
+		bob      = "arn:aws:iam::111122223333:user/Bob"
+		denyKMS  = `"Effect":"Deny","Action":"kms:*","Resource":"*"`
+	)
+	read := []diff.Level{diff.Read}
+	probes := []probe{
+		{name: "a deny for everyone but Jane and her account leaves the delegation to Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: delegate + `,{"Sid":"OnlyJane",` + denyKMS + `,"NotPrincipal":{"AWS":["arn:aws:iam::111122223333:root","` + jane + `"]}}`},
+		{name: "with auto, the same deny lets the grant go to the identity policy", snap: sameSnap, access: read,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: delegate + `,{"Sid":"OnlyJane",` + denyKMS + `,"NotPrincipal":{"AWS":["arn:aws:iam::111122223333:root","` + jane + `"]}}`},
+		{name: "a deny for everyone but Bob and his account denies Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockExplicitDeny, phrase: "OnlyBob",
+			keyStmt: delegate + `,{"Sid":"OnlyBob",` + denyKMS + `,"NotPrincipal":{"AWS":["arn:aws:iam::111122223333:root","` + bob + `"]}}`},
+		{name: "a deny whose NotPrincipal names Jane but not her account denies Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockExplicitDeny, phrase: "JaneAlone",
+			keyStmt: delegate + `,{"Sid":"JaneAlone",` + denyKMS + `,"NotPrincipal":{"AWS":"` + jane + `"}}`},
+		{name: "a deny unless aws:PrincipalArn is Jane leaves the delegation to Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: delegate + `,{"Sid":"OnlyJaneByArn",` + denyKMS + `,"Principal":"*","Condition":{"StringNotEquals":{"aws:PrincipalArn":"` + jane + `"}}}`},
+		{name: "a deny unless aws:PrincipalArn is Bob denies Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockExplicitDeny, phrase: "OnlyBobByArn",
+			keyStmt: delegate + `,{"Sid":"OnlyBobByArn",` + denyKMS + `,"Principal":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":"` + bob + `"}}}`},
+		{name: "a delegation only for Jane's ARN is a delegation to Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: `{"Sid":"DelegateJane","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + jane + `"}}}`},
+		{name: "a delegation only for Bob's ARN does not delegate to Jane", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockKeyNotDelegated,
+			keyStmt: `{"Sid":"DelegateBob","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + bob + `"}}}`},
+		{name: "with auto, a delegation only for Bob puts Jane's grant in the key policy", snap: sameSnap, access: read,
+			want: "changes", docs: []string{diff.DocInlinePolicy, diff.DocKeyPolicy},
+			keyStmt: `{"Sid":"DelegateBob","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + bob + `"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
+	}
+}
+
+// Access that holds only for some values of a key bucketgrant cannot read,
+// because an allow it needs (a boundary, the key policy's delegation) is
+// conditional on one, and no grant bucketgrant may add works for the other
+// values: the verdict is "allowed if" those values hold, never "blocked"
+// (and never "works").
+func TestProbesAllowedIf(t *testing.T) {
+	const delegate = `{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`
+	read := []diff.Level{diff.Read}
+	probes := []probe{
+		{name: "--kms-via identity under a boundary that allows KMS only for team data", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "aws:PrincipalTag/team = data", docs: []string{diff.DocInlinePolicy}, keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"data"}}}`},
+		{name: "--kms-via identity where the key delegates unless aws:SomeNewKey = x", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "aws:SomeNewKey is not x", docs: []string{diff.DocInlinePolicy},
+			keyStmt: `{"Sid":"Delegate","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:SomeNewKey":"x"}}}`},
+		{name: "a boundary conditional on a tag for everything: nothing bucketgrant adds works otherwise", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "depends", phrase: "is allowed only if aws:PrincipalTag/team = data", keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":["s3:*","kms:*"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"data"}}}`},
+		{name: "a boundary that allows KMS for no tag value stays a blocker", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "blocked", kind: diff.BlockBoundary, keyStmt: delegate,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) { runProbe(t, pr) })
+	}
+}
+
+// A key policy that delegates to the account only for requests made with
+// MFA (Bool aws:MultiFactorAuthPresent true on the root statement): with
+// --kms-via identity no statement bucketgrant may add lets a request
+// without MFA decrypt, but Jane can make her requests with an MFA session
+// (a user's choice: GetSessionToken with a code), and then the identity
+// grant works. The plan grants it and says that requests must use an MFA
+// session, rather than "blocked".
+func TestProbesMFAShape(t *testing.T) {
+	const mfaDelegate = `{"Sid":"DelegateWithMFA","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`
+	read := []diff.Level{diff.Read}
+	probes := []probe{
+		{name: "--kms-via identity: the identity grant, for requests made with an MFA session", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy}, phrase: "allowed only for requests made so that requests are made with an MFA session", keyStmt: mfaDelegate},
+		{name: "auto: the key-policy grant, which needs no MFA", snap: sameSnap, access: read,
+			want: "changes", docs: []string{diff.DocInlinePolicy, diff.DocKeyPolicy}, keyStmt: mfaDelegate},
+		{name: "--kms-via identity under a boundary that allows KMS only with MFA", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy}, phrase: "MFA session",
+			keyStmt:  `{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}`,
+			boundary: `{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`},
+		{name: "--kms-via identity where the key delegates only without MFA: the default request", snap: sameSnap, access: read, via: diff.ViaIdentity,
+			want: "changes", docs: []string{diff.DocInlinePolicy},
+			keyStmt: `{"Sid":"DelegateNoMFA","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}`},
+	}
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) {
+			p := runProbe(t, pr)
+			for _, r := range p.Requests {
+				if r.Action != "kms:Decrypt" {
+					continue
+				}
+				v, _ := lookupFoldCtx(r.Context, "aws:MultiFactorAuthPresent")
+				mfa := slices.Equal(v, []string{"true"})
+				if want := strings.Contains(pr.phrase, "MFA"); mfa != want {
+					t.Errorf("kms:Decrypt's context has aws:MultiFactorAuthPresent %v; want an MFA session: %v", v, want)
+				}
+			}
+		})
+	}
+}
+
+func lookupFoldCtx(ctx map[string][]string, key string) ([]string, bool) {
+	for k, v := range ctx {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
 }

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -42,80 +43,377 @@ func (p *planner) solve() error {
 	for i := range needs {
 		n := &needs[i]
 		v := p.decide(*n, p.now)
-		verdicts[i] = v
-		n.context = v.ctx
-		// The request the plan names is about the witness object: for
-		// S3 as the resource, for S3's KMS requests as the encryption
-		// context (the probe object may be one a deny keeps).
-		probe, ctx := n.probe, v.ctx
-		if v.witness != "" {
-			switch n.objectAt {
-			case objectResource:
-				probe = v.witness
-			case objectEncryptionContext:
-				ctx = cloneContext(v.ctx)
-				deleteKey(ctx, "kms:EncryptionContext:aws:s3:arn")
-				ctx["kms:EncryptionContext:aws:s3:arn"] = []string{v.witness}
-			}
-		}
-		req := Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
-			Probe: probe, Context: spelled(ctx), Undecided: v.freeKeyNames(), Condition: v.condition()}
+		var why string
 		switch {
 		case v.undecided:
 			p.block(Blocker{Kind: BlockUndecidable,
 				Message: fmt.Sprintf("%s on %s: the policies test too many combinations of condition values (%d keys) for bucketgrant to decide every case", n.action, n.resource, len(v.frees)),
 				Hint:    "run `bucketgrant check` to see the statements involved; bucketgrant never reports a verdict it could not decide"})
-			req.Why = "not decided: too many cases"
+			why = "not decided: too many cases"
 		case len(v.blocked) > 0:
-			req.Why = p.blockDenied(*n, v)
+			why = p.blockDenied(*n, v)
 		case v.decision == policy.Allowed:
-			req.Why = "allowed by " + p.refs(v.res.Allows)
+			why = "allowed by " + p.refs(v.res.Allows)
 		default:
-			places[i], req.Why = p.place(v)
+			places[i], why, v = p.placeNarrowing(v)
 		}
+		verdicts[i] = v
+		n.context = v.ctx
+		req := p.request(*n, v)
+		req.Why = why
 		p.explain(v)
 		p.plan.Requests = append(p.plan.Requests, req)
 	}
 	if p.plan.Blocked() {
 		return nil
 	}
-	m := newMerge(p)
-	for i, n := range needs {
-		if places[i].any() {
-			m.add(n, places[i])
+	// Merge, then check every need over its cases with the merged
+	// documents. A need the merged documents allow only in some of its
+	// cases is allowed if those hold (narrowed to them); a grant that adds
+	// no case to those allowed today is dropped, and the merge made again
+	// without it.
+	//
+	// A document AWS would refuse to save with the grants in it (orphaned
+	// IDs, every Sid taken, over the size limit) takes no grant: the
+	// grants into it are dropped and the merge made again, and a need that
+	// then works only in some cases is allowed if those hold; one that
+	// works in none is blocked by that document's blocker.
+	warnings, blockers := len(p.plan.Warnings), len(p.plan.Blockers)
+	reshaped := make([]bool, len(needs))
+	needBlockers := make([][]Blocker, len(needs))
+	var m *merge
+	for {
+		p.plan.Warnings = p.plan.Warnings[:warnings]
+		m = newMerge(p)
+		for i, n := range needs {
+			if places[i].any() {
+				m.add(n, places[i])
+			}
+		}
+		if p.plan.Blocked() {
+			return nil
+		}
+		if err := m.finish(); err != nil {
+			return err
+		}
+		if p.plan.Blocked() {
+			sides := unsaved(p.plan.Blockers[blockers:])
+			dropped := false
+			for i := range places {
+				for _, side := range []string{sideKey, sideBucket, sideIdentity} {
+					if bs := sides[side]; len(bs) > 0 && places[i].drop(side) {
+						needBlockers[i] = append(needBlockers[i], bs...)
+						dropped = true
+					}
+				}
+			}
+			if !dropped {
+				return nil
+			}
+			p.plan.Blockers = p.plan.Blockers[:blockers]
+			continue
+		}
+		after := m.docSet()
+		again := false
+		for i, n := range needs {
+			v := verdicts[i]
+			ps := after.policies(n)
+			d, res, obj := p.over(v, ps)
+			if d != policy.Allowed {
+				nv, useless, ok := p.narrowAfter(v, ps)
+				if !ok && !reshaped[i] {
+					// No case works with the grant: requests sent some
+					// other way may (an MFA session under a boundary that
+					// allows only those); the merge is made again.
+					reshaped[i] = true
+					if pl, why, nv, ok := p.shaped(v); ok {
+						places[i], verdicts[i] = pl, nv
+						p.plan.Requests[i] = p.request(n, nv)
+						p.plan.Requests[i].Why = why
+						again = true
+						continue
+					}
+				}
+				if !ok {
+					p.plan.Requests[i].After = d
+					if len(needBlockers[i]) > 0 {
+						for _, b := range needBlockers[i] {
+							if !slices.ContainsFunc(p.plan.Blockers, func(x Blocker) bool { return x.Kind == b.Kind && x.Message == b.Message }) {
+								p.block(b)
+							}
+						}
+					} else {
+						p.blockAfter(n, res, obj)
+					}
+					continue
+				}
+				verdicts[i] = nv
+				why := p.plan.Requests[i].Why
+				if useless {
+					// Today's allows alone give these cases.
+					why = "allowed by " + p.refs(nv.res.Allows) + " if " + nv.condition()
+					if places[i].any() {
+						places[i] = placement{}
+						again = true
+					}
+				}
+				p.plan.Requests[i] = p.request(n, nv)
+				p.plan.Requests[i].Why = why
+				d = policy.Allowed
+			}
+			p.plan.Requests[i].After = d
+		}
+		if p.plan.Blocked() || !again {
+			break
 		}
 	}
 	if p.plan.Blocked() {
 		return nil
 	}
-	if err := m.finish(); err != nil {
-		return err
-	}
-	if p.plan.Blocked() {
-		return nil
-	}
-	after := m.docSet()
-	for i, n := range needs {
-		d, res, obj := p.over(verdicts[i], after.policies(n))
-		p.plan.Requests[i].After = d
-		if d != policy.Allowed {
-			p.blockAfter(n, res, obj)
+	for i, v := range verdicts {
+		p.explainCondition(v)
+		p.explainShape(v)
+		for _, b := range needBlockers[i] {
+			p.warn(Warning{Kind: WarnConditionalAllow, Document: b.Document,
+				Message: fmt.Sprintf("bucketgrant adds nothing to grant %s on %s there: %s (%s)", v.n.action, v.n.resource, b.Message, b.Hint)})
 		}
-	}
-	if p.plan.Blocked() {
-		return nil
 	}
 	p.plan.Changes = m.changes()
 	return nil
 }
 
+// unsaved maps the blockers of a merge that are about a document AWS would
+// refuse to save to the placement side that writes it; nil when some
+// blocker is not of that kind (the plan stays blocked).
+func unsaved(bs []Blocker) map[string][]Blocker {
+	out := map[string][]Blocker{}
+	for _, b := range bs {
+		switch b.Kind {
+		case BlockOrphanedPrincipals, BlockOrphanDeny, BlockForeignSid, BlockSizeLimit:
+		default:
+			return nil
+		}
+		if b.Document == nil {
+			return nil
+		}
+		side := sideIdentity
+		switch b.Document.Kind {
+		case DocKeyPolicy:
+			side = sideKey
+		case DocBucketPolicy:
+			side = sideBucket
+		}
+		out[side] = append(out[side], b)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Placement sides, by the document they write.
+const (
+	sideKey      = "key"
+	sideBucket   = "bucket"
+	sideIdentity = "identity"
+)
+
+// drop takes a side out of the placement, reporting whether it was in.
+func (pl *placement) drop(side string) bool {
+	switch side {
+	case sideKey:
+		had := pl.key
+		pl.key = false
+		return had
+	case sideBucket:
+		had := pl.bucket
+		pl.bucket = false
+		return had
+	}
+	had := pl.identity
+	pl.identity = false
+	return had
+}
+
+// narrowAfter narrows a verdict to the cases the merged documents ps
+// allow; useless says that today's documents allow each of them already
+// (the need's grant adds nothing). It reports false when ps allow no case.
+func (p *planner) narrowAfter(v verdict, ps policy.Policies) (nv verdict, useless, ok bool) {
+	if v.undecided {
+		return v, false, false
+	}
+	now := p.now.policies(v.n)
+	keep := make([]bool, len(v.live))
+	kept := 0
+	useless = true
+	for i, u := range v.live {
+		if keep[i] = p.allowsCase(v, u, ps); keep[i] {
+			kept++
+			if !p.allowsCase(v, u, now) {
+				useless = false
+			}
+		}
+	}
+	if kept == 0 {
+		return v, false, false
+	}
+	nv = v.restrict(keep)
+	nv.decision, nv.res, nv.witness = p.over(nv, now)
+	return nv, useless, true
+}
+
+// request is the plan's record of a need and its verdict. The request the
+// plan names is about the witness object: for S3 as the resource, for S3's
+// KMS requests as the encryption context (the probe object may be one a
+// deny keeps).
+func (p *planner) request(n need, v verdict) Request {
+	probe, ctx := n.probe, v.ctx
+	if v.witness != "" {
+		switch n.objectAt {
+		case objectResource:
+			probe = v.witness
+		case objectEncryptionContext:
+			ctx = cloneContext(v.ctx)
+			deleteKey(ctx, "kms:EncryptionContext:aws:s3:arn")
+			ctx["kms:EncryptionContext:aws:s3:arn"] = []string{v.witness}
+		}
+	}
+	return Request{Level: n.level, Action: n.action, Resource: n.resource, Before: v.decision, After: v.decision,
+		Probe: probe, Context: spelled(ctx), Undecided: v.freeKeyNames(), Condition: v.condition()}
+}
+
+// placeNarrowing places the grant for a need nothing allows in every case
+// today, and reports the blocker when no placement stands (tryPlace, then
+// the other request shapes). It returns the verdict the plan states.
+func (p *planner) placeNarrowing(v verdict) (placement, string, verdict) {
+	pl, why, nv, blk := p.tryPlace(v)
+	if blk == nil {
+		return pl, why, nv
+	}
+	if pl, why, nv, ok := p.shaped(v); ok {
+		return pl, why, nv
+	}
+	p.block(*blk)
+	return pl, why, v
+}
+
+// tryPlace places the grant for a verdict. When a placement is refused for
+// a reason that holds only for some values of the keys bucketgrant cannot
+// read (a boundary or a key policy whose allow is conditional on one, or
+// an allow today that holds only for some), the exact verdict is "allowed
+// if" those values hold, not "blocked": the verdict is narrowed to the
+// cases where the grant can work and placed again, until a placement
+// stands or no case is left (then the blocker is returned).
+func (p *planner) tryPlace(v verdict) (placement, string, verdict, *Blocker) {
+	pl, why, blk := p.place(v)
+	for blk != nil {
+		nv, ok := p.narrow(v, *blk)
+		if !ok {
+			return pl, why, v, blk
+		}
+		v = nv
+		if v.decision == policy.Allowed {
+			return placement{}, "allowed by " + p.refs(v.res.Allows) + " if " + v.condition(), v, nil
+		}
+		pl, why, blk = p.place(v)
+	}
+	return pl, why, v, nil
+}
+
+// shaped tries the request shapes the client may choose besides the
+// verdict's (fewest departures from the default first) when no grant
+// bucketgrant may add works for the verdict's shape: an allow that holds
+// only for requests sent some special way (an MFA session) is then the
+// grant's access for requests sent that way, and the plan says so, rather
+// than "blocked".
+func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
+	for _, sh := range v.shapes {
+		if slices.Equal(sh, v.chosen) {
+			continue
+		}
+		nv, ok := p.reshape(v, sh)
+		if !ok {
+			continue
+		}
+		if nv.decision == policy.Allowed {
+			why := "allowed by " + p.refs(nv.res.Allows) + " for requests made so that " + strings.Join(nv.shapeDemands(), " and ")
+			if c := nv.condition(); c != "" {
+				why += ", if " + c
+			}
+			return placement{}, why, nv, true
+		}
+		if pl, why, nv, blk := p.tryPlace(nv); blk == nil {
+			return pl, why, nv, true
+		}
+	}
+	return placement{}, "", v, false
+}
+
+// todo is the verdict restricted to the cases today's documents do not
+// allow (the verdict itself when they allow none).
+func (p *planner) todo(v verdict) verdict {
+	if v.undecided {
+		return v
+	}
+	now := p.now.policies(v.n)
+	keep := make([]bool, len(v.live))
+	some := false
+	for i, u := range v.live {
+		keep[i] = !p.allowsCase(v, u, now)
+		some = some || keep[i]
+	}
+	if !some {
+		return v
+	}
+	return v.restrict(keep)
+}
+
+// narrow keeps the cases of a verdict in which the grant can work despite
+// blocker b: those allowed today, and those in which b does not hold (the
+// boundary allows, or the key policy delegates to the principal's
+// account). It reports false when that is no case or every case: then
+// nothing is narrowed and b stands.
+func (p *planner) narrow(v verdict, b Blocker) (verdict, bool) {
+	if v.undecided {
+		return v, false
+	}
+	now := p.now.policies(v.n)
+	var side policy.Policies
+	has := false
+	switch b.Kind {
+	case BlockKeyNotDelegated:
+		side, has = now, true
+		side.Identity, side.Boundary = []policy.Named{allowAll}, nil
+	case BlockBoundary:
+		side, has = p.boundaryPolicies(v.n), true
+	}
+	keep := make([]bool, len(v.live))
+	kept := 0
+	for i, u := range v.live {
+		keep[i] = p.allowsCase(v, u, now) || has && p.allowsCase(v, u, side)
+		if keep[i] {
+			kept++
+		}
+	}
+	if kept == 0 || kept == len(v.live) {
+		return v, false
+	}
+	nv := v.restrict(keep)
+	nv.decision, nv.res, nv.witness = p.over(nv, now)
+	return nv, true
+}
+
 // place decides where a request that nothing allows today gets its grant,
 // and says why it is refused today. Each side is asked about every case of
-// the verdict.
-func (p *planner) place(v verdict) (placement, string) {
+// the verdict. A placement refused returns the blocker, for the caller to
+// narrow the verdict or report it.
+func (p *planner) place(v verdict) (placement, string, *Blocker) {
 	if pl, why, ok := p.placeProtected(v); ok {
-		return pl, why // a role bucketgrant must not edit (protected.go)
+		return pl, why, nil // a role bucketgrant must not edit (protected.go)
 	}
+	// Only the cases nothing allows today need the grant: each side is
+	// asked about those.
+	v = p.todo(v)
 	n := v.n
 	resourceSide := func() bool {
 		ps := p.now.policies(n)
@@ -130,11 +428,10 @@ func (p *planner) place(v verdict) (placement, string) {
 	// A permissions boundary limits every identity-policy grant; it matters
 	// wherever the grant must (or would) go to the identity side.
 	bounded := !p.boundaryAllows(v)
-	blockBoundary := func() (placement, string) {
-		p.block(Blocker{Kind: BlockBoundary,
+	blockBoundary := func() (placement, string, *Blocker) {
+		return placement{}, "refused by the permissions boundary", &Blocker{Kind: BlockBoundary,
 			Message: fmt.Sprintf("the %s does not allow %s on %s, and a boundary limits every identity-policy grant", p.now.boundary.Name, n.action, n.resource),
-			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"})
-		return placement{}, "refused by the permissions boundary"
+			Hint:    "ask the boundary's owner to allow " + n.action + "; bucketgrant does not change boundaries"}
 	}
 	resName, idName := p.sideNames(n)
 	cross := p.cross
@@ -151,10 +448,10 @@ func (p *planner) place(v verdict) (placement, string) {
 			// Guide, policy evaluation logic; aws-facts.md §3), so the
 			// grant goes there instead of into a policy the boundary cuts.
 			why := fmt.Sprintf("the %s does not allow it, and in one account a bucket-policy statement naming %s is not limited by the boundary", p.now.boundary.Name, p.principalARN)
-			return placement{bucket: true, bucketWhy: why}, why
+			return placement{bucket: true, bucketWhy: why}, why, nil
 		}
 		why := fmt.Sprintf("neither %s nor the %s allows it", idName, resName)
-		return placement{identity: true, identityWhy: why}, why
+		return placement{identity: true, identityWhy: why}, why, nil
 	}
 	if cross {
 		if bounded {
@@ -178,7 +475,7 @@ func (p *planner) place(v verdict) (placement, string) {
 			pl.identity, pl.identityWhy = true, w
 			why = append(why, w)
 		}
-		return pl, strings.Join(why, "; ")
+		return pl, strings.Join(why, "; "), nil
 	}
 	delegates := p.keyDelegates(v)
 	via := p.opts.KMSVia
@@ -196,22 +493,20 @@ func (p *planner) place(v verdict) (placement, string) {
 			return blockBoundary()
 		}
 		if !delegates {
-			p.block(Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+			return placement{}, "the key policy does not delegate to the account", &Blocker{Kind: BlockKeyNotDelegated, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
 				Message: fmt.Sprintf("the %s does not let account %s's IAM policies grant %s, so an identity-policy grant would not work", resName, p.principalAccount, n.action),
-				Hint:    "use --kms-via key-policy (or auto)"})
-			return placement{}, "the key policy does not delegate to the account"
+				Hint:    "use --kms-via key-policy (or auto)"}
 		}
 		why := fmt.Sprintf("the %s delegates %s to account %s's IAM policies, but %s do not allow it", resName, n.action, p.principalAccount, idName)
-		return placement{identity: true, identityWhy: why}, why
+		return placement{identity: true, identityWhy: why}, why, nil
 	}
 	if p.key.KeyManager == "AWS" {
-		p.block(Blocker{Kind: BlockAWSManagedKey, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
+		return placement{}, "the key is AWS managed", &Blocker{Kind: BlockAWSManagedKey, Document: &DocRef{Kind: DocKeyPolicy, ARN: p.key.ARN, Account: accountOf(p.key.ARN)},
 			Message: fmt.Sprintf("the key %s is an AWS managed key and its key policy cannot be changed", p.key.ARN),
-			Hint:    "grant through the identity policy (--kms-via identity) if the key policy delegates, or use a customer managed key"})
-		return placement{}, "the key is AWS managed"
+			Hint:    "grant through the identity policy (--kms-via identity) if the key policy delegates, or use a customer managed key"}
 	}
 	why := fmt.Sprintf("the %s does not allow it for %s, and KMS honours only what the key policy allows", resName, p.principalARN)
-	return placement{key: true, keyWhy: why}, why
+	return placement{key: true, keyWhy: why}, why, nil
 }
 
 func (p *planner) sideNames(n need) (resource, identity string) {
@@ -223,14 +518,16 @@ func (p *planner) sideNames(n need) (resource, identity string) {
 }
 
 // keyDelegates reports whether the key policy lets the principal's account
-// grant the action through IAM: it allows a principal of that account whom
-// only an identity policy empowers, in every case of the verdict.
+// grant the action through IAM for this principal: with an identity policy
+// that allows everything and no boundary, the key policy allows the
+// principal in every case of the verdict. The principal itself is asked,
+// not a stand-in of its account: a key-policy deny that exempts the
+// principal alone (NotPrincipal, or a condition on aws:PrincipalArn) would
+// hit a stand-in and hide a delegation the principal gets.
 func (p *planner) keyDelegates(v verdict) bool {
-	probe := policy.Caller{ARN: "arn:" + partitionOf(p.principalARN) + ":iam::" + p.principalAccount + ":user/bucketgrant-delegation-probe", Account: p.principalAccount}
 	ps := p.now.policies(v.n)
 	ps.Identity, ps.Boundary = []policy.Named{allowAll}, nil
-	d, _, _ := p.overAs(v, ps, probe)
-	return d == policy.Allowed
+	return p.allows(v, ps)
 }
 
 // boundaryAllows reports whether the principal's permissions boundary, if
@@ -239,11 +536,17 @@ func (p *planner) boundaryAllows(v verdict) bool {
 	if p.now.boundary == nil {
 		return true
 	}
+	return p.allows(v, p.boundaryPolicies(v.n))
+}
+
+// boundaryPolicies stand for an identity-policy grant under the
+// principal's boundary: everything is allowed but what the boundary cuts.
+func (p *planner) boundaryPolicies(n need) policy.Policies {
 	ps := policy.Policies{Identity: []policy.Named{allowAll}, Boundary: p.now.boundary, Resource: delegateAll(p.principalAccount)}
-	if v.n.service == "kms" {
+	if n.service == "kms" {
 		ps.ResourceType = policy.ResourceKMSKey
 	}
-	return p.allows(v, ps)
+	return ps
 }
 
 // blockAfter explains a request the merged documents still refuse.
