@@ -49,8 +49,15 @@ type faultRow struct {
 }
 
 const (
-	cellTimeout = "1s" // --timeout of every run of the matrix
-	cellBackoff = "20ms"
+	// cellTimeout is the --timeout of the runs of the slow row, short so
+	// that the matrix stays fast; every other row runs with
+	// cellTimeoutOthers, which a starved CPU on a loaded machine (make
+	// test runs its jobs side by side, the cells 8 at a time) cannot
+	// reach by itself: a timeout there would be the machine's, not a
+	// fault's.
+	cellTimeout       = "1s"
+	cellTimeoutOthers = "15s"
+	cellBackoff       = "20ms"
 )
 
 var faultRows = []faultRow{
@@ -229,7 +236,11 @@ func TestFaultMatrix(t *testing.T) {
 
 func runFaultCell(t *testing.T, row faultRow, col faultColumn, tally *matrixTally) {
 	w := faultWorld(t)
-	knobs := []string{"--timeout", cellTimeout, "--retry-max-backoff", cellBackoff}
+	timeout := cellTimeoutOthers
+	if row.slow {
+		timeout = cellTimeout
+	}
+	knobs := []string{"--timeout", timeout, "--retry-max-backoff", cellBackoff}
 	runs := 0
 	var args []string
 	snap := filepath.Join(w.dir, "snapshot.json")
