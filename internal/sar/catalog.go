@@ -16,6 +16,13 @@ type index struct {
 	actions map[string]*actionEntry // "s3:getobject"
 	svc     map[string]*Service     // "s3"
 	svcKeys map[string][]keyPattern // "s3" -> its keys
+	// exactGlobal and exactSvc hold the exact names by lower case, and
+	// globalFams and svcFams the families: a lookup is a map probe and a
+	// scan of the few families, not of every name (the planner asks for
+	// every key of every request it makes).
+	exactGlobal, exactSvc map[string]keyPattern
+	globalFams            []keyPattern
+	svcFams               map[string][]keyPattern
 	global  []keyPattern
 }
 
@@ -83,6 +90,21 @@ func buildIndex() *index {
 	}
 	for _, k := range globalKeys {
 		ix.global = append(ix.global, newPattern(k.Name, k.Type, true))
+	}
+	ix.exactGlobal, ix.exactSvc, ix.svcFams = map[string]keyPattern{}, map[string]keyPattern{}, map[string][]keyPattern{}
+	split := func(ps []keyPattern, exact map[string]keyPattern) (fams []keyPattern) {
+		for _, p := range ps {
+			if p.family {
+				fams = append(fams, p)
+			} else if _, dup := exact[p.prefix]; !dup {
+				exact[p.prefix] = p // the first, as lookup's scan finds it
+			}
+		}
+		return fams
+	}
+	ix.globalFams = split(ix.global, ix.exactGlobal)
+	for svc, ps := range ix.svcKeys {
+		ix.svcFams[svc] = split(ps, ix.exactSvc)
 	}
 	return ix
 }
@@ -159,11 +181,17 @@ func Carries(action, key string) bool {
 // it matched, looking at S3's and KMS's keys and at the global keys.
 func KeyType(key string) (typ, catalogued string, ok bool) {
 	lower := strings.ToLower(key)
-	if p, ok := lookup(idx.global, lower); ok {
+	if p, ok := idx.exactGlobal[lower]; ok {
+		return p.typ, p.name, true
+	}
+	if p, ok := lookup(idx.globalFams, lower); ok {
+		return p.typ, p.name, true
+	}
+	if p, ok := idx.exactSvc[lower]; ok {
 		return p.typ, p.name, true
 	}
 	if i := strings.IndexByte(lower, ':'); i > 0 {
-		if p, ok := lookup(idx.svcKeys[lower[:i]], lower); ok {
+		if p, ok := lookup(idx.svcFams[lower[:i]], lower); ok {
 			return p.typ, p.name, true
 		}
 	}
@@ -214,7 +242,10 @@ func lookup(ps []keyPattern, lower string) (keyPattern, bool) {
 
 // isGlobal reports whether key is one of the global keys.
 func isGlobal(lower string) bool {
-	_, ok := lookup(idx.global, lower)
+	if _, ok := idx.exactGlobal[lower]; ok {
+		return true
+	}
+	_, ok := lookup(idx.globalFams, lower)
 	return ok
 }
 
