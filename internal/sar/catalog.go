@@ -23,7 +23,7 @@ type index struct {
 	exactGlobal, exactSvc map[string]keyPattern
 	globalFams            []keyPattern
 	svcFams               map[string][]keyPattern
-	global  []keyPattern
+	global                []keyPattern
 }
 
 type actionEntry struct {
