@@ -400,10 +400,17 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 		res.Status = statusFailed
 		return err
 	}
-	r, err := apply.Apply(ctx, store, p, apply.Options{
+	opts := apply.Options{
 		BackupDir: w.backupDir, KeyPolicyCaller: caller, KeyPolicyCallerFor: w.callerFor,
 		Logf: func(format string, args ...any) { fmt.Fprintf(w.s.err, format+"\n", args...) },
-	})
+	}
+	if w.backup != nil {
+		// A rollback's own backup records whose each identity document is
+		// and where each bucket is, as the backup it restores did, so that
+		// it can be rolled back too (a sync's plan has no one subject).
+		opts.PrincipalOf, opts.RegionOf = w.backup.PrincipalOf, w.backup.RegionOf
+	}
+	r, err := apply.Apply(ctx, store, p, opts)
 	if r != nil {
 		res.Written, res.Backup = nonNil(r.Written), r.BackupPath
 	}

@@ -1,10 +1,12 @@
 package diff_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -73,4 +75,77 @@ func TestRevokeOneGrantKeepsAnotherOnTheSameKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withSecondKey adds a second key of the account, with the same policy as
+// the first, and returns its ARN.
+func withSecondKey(st *state.State) string {
+	k := st.Keys[0]
+	k.ARN = k.ARN[:strings.LastIndexByte(k.ARN, '/')+1] + "222bb3cc-444d-4e55-6666-b222cc3d44ee"
+	k.Aliases = nil
+	k.Policy = k.Policy.Clone()
+	st.Keys = append(st.Keys, k)
+	return k.ARN
+}
+
+// After the bucket's key changes, planning the grant again writes its KMS
+// statement into the new key's policy and leaves the old key's (objects
+// written before still need it). Revoking the grant must then remove both:
+// revoke looked at the bucket's key only, so the old key kept granting
+// kms:Decrypt and kms:GenerateDataKey to a revoked principal, and revoke
+// and its verification said "removed" (found by the sequence test,
+// internal/lifeseq).
+func TestRevokeAfterRekeyRemovesTheOldKeysStatement(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		snap string
+		opts diff.Options
+	}{
+		{"same account, key policy", sameSnap, diff.Options{KMSVia: diff.ViaKeyPolicy}},
+		{"cross account", crossSnap, diff.Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := load(t, tc.snap)
+			old := st.Keys[0].ARN
+			newKey := withSecondKey(st)
+			st1 := applied(t, st, mustPlan(t, st, tc.opts), tc.opts)
+			enc := *st1.Buckets[0].Encryption
+			enc.KMSMasterKeyID = newKey
+			st1.Buckets[0].Encryption = &enc
+			st2 := applied(t, st1, mustPlan(t, st1, tc.opts), tc.opts)
+			if !hasGrantStatement(st2.FindKey(old).Policy.String()) || !hasGrantStatement(st2.FindKey(newKey).Policy.String()) {
+				t.Fatalf("want the grant's statement in both keys' policies before the revoke")
+			}
+			rv, err := diff.Revoke(st2, diff.Options{Principal: jane, Bucket: bucket})
+			if err != nil || rv.Blocked() {
+				t.Fatalf("revoke: %v %v", err, rv.Blockers)
+			}
+			st3 := clone(t, st2)
+			if err := apply.ToState(st3, rv); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{old, newKey} {
+				if hasGrantStatement(st3.FindKey(k).Policy.String()) {
+					t.Errorf("after the revoke the policy of %s still holds the grant's statement:\n%s", k, st3.FindKey(k).Policy)
+				}
+			}
+			again, err := diff.Revoke(st3, diff.Options{Principal: jane, Bucket: bucket})
+			if err != nil || !again.Empty() {
+				t.Fatalf("a second revoke is not empty: %v %+v", err, again.Changes)
+			}
+		})
+	}
+}
+
+func hasGrantStatement(policyText string) bool {
+	d, err := policy.Parse([]byte(policyText), policy.KindKeyPolicy)
+	if err != nil {
+		return false
+	}
+	for _, s := range d.Statements() {
+		if strings.HasPrefix(s.Sid, diff.SidPrefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,309 @@
+package lifeseq
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
+)
+
+// Standing is a grant the model says stands: what it allows.
+type Standing struct {
+	Spec   GrantSpec    // as last applied (access as given)
+	Levels []diff.Level // the levels it grants, resolved
+	// Keys are the keys it is granted on: the bucket's key each time it was
+	// planned; an earlier key stays granted (objects written under it need
+	// it) until the grant is revoked or pruned.
+	Keys []string
+}
+
+func (s Standing) equal(o Standing) bool {
+	return slices.Equal(s.Levels, o.Levels) && slices.Equal(s.Keys, o.Keys)
+}
+
+// Model is which grants stand after a step, by the documentation's rules.
+type Model struct {
+	World     World
+	Grants    map[diff.GrantID]Standing
+	BucketKey map[string]string // each bucket's default key now
+}
+
+// NewModel is the model of a world before any step: no grant stands.
+func NewModel(w World) *Model {
+	m := &Model{World: w, Grants: map[diff.GrantID]Standing{}, BucketKey: map[string]string{}}
+	for _, b := range w.Buckets {
+		m.BucketKey[b.Name] = b.Key
+	}
+	return m
+}
+
+func (m *Model) clone() *Model {
+	return &Model{World: m.World, Grants: maps.Clone(m.Grants), BucketKey: maps.Clone(m.BucketKey)}
+}
+
+func (m *Model) bucket(name string) BucketSpec {
+	for _, b := range m.World.Buckets {
+		if b.Name == name {
+			return b
+		}
+	}
+	return BucketSpec{}
+}
+
+func (m *Model) delegates(key string) bool {
+	for _, k := range m.World.Keys {
+		if k.ARN == key {
+			return k.Delegates
+		}
+	}
+	return false
+}
+
+func (m *Model) padded(principal string) bool {
+	for _, p := range m.World.Principals {
+		if p.ARN == principal {
+			return p.Padding > 0
+		}
+	}
+	return false
+}
+
+// Levels resolves a grant's access: the planner's documented default when
+// none is given, and no acl where ACLs are disabled.
+func (m *Model) Levels(g GrantSpec) []diff.Level {
+	b := m.bucket(g.Bucket)
+	own := ""
+	if b.Enforced {
+		own = "BucketOwnerEnforced"
+	}
+	ls := g.Access
+	if ls == nil {
+		ls = diff.DefaultLevels(state.AccountOf(g.Principal) != b.Account, own)
+	}
+	out := slices.Clone(ls)
+	if b.Enforced {
+		out = slices.DeleteFunc(out, func(l diff.Level) bool { return l == diff.ACL })
+	}
+	return sortLevels(out)
+}
+
+var levelOrder = []diff.Level{diff.Read, diff.Write, diff.List, diff.Versions, diff.ACL}
+
+func sortLevels(ls []diff.Level) []diff.Level {
+	slices.SortFunc(ls, func(a, b diff.Level) int { return slices.Index(levelOrder, a) - slices.Index(levelOrder, b) })
+	return slices.Compact(ls)
+}
+
+func union(a, b []diff.Level) []diff.Level {
+	return sortLevels(append(slices.Clone(a), b...))
+}
+
+// Stale reports whether a standing grant was planned before its bucket's
+// key changed: it must be planned again to reach the new key.
+func (m *Model) Stale(s Standing) bool {
+	return kmsLevels(s.Levels) && !slices.Contains(s.Keys, m.BucketKey[s.Spec.Bucket])
+}
+
+func kmsLevels(ls []diff.Level) bool {
+	return slices.ContainsFunc(ls, func(l diff.Level) bool { return l == diff.Read || l == diff.Write || l == diff.Versions })
+}
+
+// grant records g as planned and written (or found in place): its levels
+// grow by g's, and it is granted on the bucket's key now.
+func (m *Model) grant(g GrantSpec, levels []diff.Level, exact bool) {
+	s, ok := m.Grants[g.ID()]
+	if !ok || exact {
+		s.Levels = nil
+	}
+	s.Spec, s.Levels = g, union(s.Levels, levels)
+	if k := m.BucketKey[g.Bucket]; kmsLevels(levels) && !slices.Contains(s.Keys, k) {
+		s.Keys = append(slices.Clone(s.Keys), k)
+	}
+	m.Grants[g.ID()] = s
+}
+
+// covers reports whether a standing grant already gives g's levels on the
+// bucket's key now: then "no changes" or "in sync" is right for g.
+func (m *Model) covers(g GrantSpec, levels []diff.Level) bool {
+	s, ok := m.Grants[g.ID()]
+	if !ok || m.Stale(s) {
+		return false
+	}
+	for _, l := range levels {
+		if !slices.Contains(s.Levels, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// After is the model after step i, given what the step did; history holds
+// the models before each earlier step (history[j] before step j) and the
+// one before this step last. before is the state before the step. It
+// returns the model and what about the step's outcome is wrong.
+func (m *Model) After(s Step, res StepResult, history []*Model, before *state.State) (*Model, []string) {
+	next := m.clone()
+	var bad []string
+	switch s.Op {
+	case OpApply:
+		levels := m.Levels(*s.Grant)
+		switch res.Outcome {
+		case Applied:
+			next.grant(*s.Grant, levels, false)
+		case NoChanges:
+			if !m.covers(*s.Grant, levels) {
+				bad = append(bad, fmt.Sprintf("apply %s found nothing to change, but no standing grant of its own gives it (it relies on statements that are not its own)", s.Grant))
+			}
+			next.grant(*s.Grant, levels, false)
+		case Blocked:
+			if b := m.unexpectedBlockers(*s.Grant, res.Blockers); b != "" {
+				bad = append(bad, fmt.Sprintf("apply %s is blocked (%s): %s", s.Grant, b, res.Detail))
+			}
+		default:
+			bad = append(bad, fmt.Sprintf("apply %s: %s: %s", s.Grant, res.Outcome, res.Detail))
+		}
+	case OpRevoke:
+		switch res.Outcome {
+		case Applied, NoChanges:
+			delete(next.Grants, s.Grant.ID())
+		default:
+			bad = append(bad, fmt.Sprintf("revoke %s: %s: %s", s.Grant, res.Outcome, res.Detail))
+		}
+	case OpRollback:
+		switch res.Outcome {
+		case Applied:
+			// The documents are back as before the target step, so is
+			// every grant that step changed.
+			was, now := history[s.Target], history[s.Target+1]
+			for id := range keysOf(was.Grants, now.Grants) {
+				a, inA := was.Grants[id]
+				b, inB := now.Grants[id]
+				if inA == inB && (!inA || a.equal(b)) {
+					continue
+				}
+				if inA {
+					next.Grants[id] = a
+				} else {
+					delete(next.Grants, id)
+				}
+			}
+		case Nothing, Stale, NoChanges:
+		default:
+			bad = append(bad, fmt.Sprintf("rollback of step %d: %s: %s", s.Target, res.Outcome, res.Detail))
+		}
+	case OpSync:
+		bad = append(bad, next.sync(m, s, res, before)...)
+	case OpRekey:
+		next.BucketKey[s.Bucket] = s.Key
+		if res.Outcome != Rekeyed {
+			bad = append(bad, fmt.Sprintf("re-keying %s: %s", s.Bucket, res.Detail))
+		}
+	}
+	return next, bad
+}
+
+func keysOf[V any](ms ...map[diff.GrantID]V) map[diff.GrantID]bool {
+	out := map[diff.GrantID]bool{}
+	for _, m := range ms {
+		for k := range m {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// unexpectedBlockers names the blockers the world cannot explain: a size
+// limit for a principal whose own inline policy fills IAM's aggregate (the
+// managed policy it falls back to may be refused too), and a key that does
+// not delegate to IAM for a grant that asks for --kms-via identity.
+func (m *Model) unexpectedBlockers(g GrantSpec, kinds []string) string {
+	var out []string
+	for _, k := range kinds {
+		if k == diff.BlockSizeLimit && m.padded(g.Principal) {
+			continue
+		}
+		if k == diff.BlockKeyNotDelegated && g.KMSVia == diff.ViaIdentity && !m.delegates(m.BucketKey[g.Bucket]) {
+			continue
+		}
+		out = append(out, k)
+	}
+	return strings.Join(out, ", ")
+}
+
+// sync updates the model (a clone of m) for a sync: with --prune, the
+// grants on the file's buckets that left the file go and the declared ones
+// become exactly what the file says; without it the declared ones grow to
+// it. On a snapshot file prune reads every principal, so none of their
+// grants is out of its sight (on AWS it sees the principals the file and
+// the resource policies name: docs/grants.md).
+func (next *Model) sync(m *Model, s Step, res StepResult, before *state.State) []string {
+	var bad []string
+	if res.Outcome == Failed && res.Sync == nil {
+		return []string{"sync: " + res.Detail}
+	}
+	if res.Sync.Summary.Error != "" {
+		bad = append(bad, "sync: "+res.Sync.Summary.Error)
+	}
+	status := map[diff.GrantID]grantsync.GrantReport{}
+	for _, g := range res.Sync.Grants {
+		status[diff.GrantID{Principal: g.Principal, Bucket: g.Bucket, Prefix: g.Prefix}] = g
+	}
+	if s.Prune {
+		named := map[string]bool{}
+		declared := map[diff.GrantID]bool{}
+		for _, g := range s.File {
+			named[g.Bucket], declared[g.ID()] = true, true
+		}
+		for id := range m.Grants {
+			if named[id.Bucket] && !declared[id] {
+				delete(next.Grants, id)
+			}
+		}
+	}
+	for _, g := range s.File {
+		levels := m.Levels(g)
+		r, ok := status[g.ID()]
+		if !ok {
+			bad = append(bad, fmt.Sprintf("sync did not report %s", g))
+			continue
+		}
+		switch r.Status {
+		case grantsync.StatusFixed:
+			next.grant(g, levels, s.Prune)
+		case grantsync.StatusInSync, grantsync.StatusBroader:
+			if !m.covers(g, levels) {
+				bad = append(bad, fmt.Sprintf("sync says %s is %s, but no standing grant of its own gives it (it relies on statements that are not its own)", g, r.Status))
+			}
+			next.grant(g, levels, s.Prune)
+		case grantsync.StatusBlocked:
+			if b := m.unexpectedBlockers(g, blockerKinds(r.Reasons)); b != "" {
+				bad = append(bad, fmt.Sprintf("sync: %s is blocked: %s", g, strings.Join(r.Reasons, "; ")))
+			}
+		default:
+			bad = append(bad, fmt.Sprintf("sync: %s is %s: %s", g, r.Status, strings.Join(r.Reasons, "; ")))
+		}
+	}
+	return bad
+}
+
+// blockerKinds tells blocker kinds from a sync report's reasons (the
+// blockers' messages): only the expected ones are told apart.
+func blockerKinds(reasons []string) []string {
+	var out []string
+	for _, r := range reasons {
+		l := strings.ToLower(r)
+		switch {
+		case strings.Contains(l, "limit") || strings.Contains(l, "characters") || strings.Contains(l, "quota"):
+			out = append(out, diff.BlockSizeLimit)
+		case strings.Contains(l, "iam policies grant"):
+			out = append(out, diff.BlockKeyNotDelegated)
+		default:
+			out = append(out, r)
+		}
+	}
+	return out
+}
