@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 )
 
@@ -30,6 +31,17 @@ var (
 	seqReplay = flag.String("lifeseq.replay", "", "run this one sequence (the JSON a violation prints) instead of generated ones")
 	seqShow   = flag.Bool("lifeseq.show", false, "log each sequence and what each step did")
 )
+
+// defaultSequences is how many sequences TestLifeSequences runs: 1,000,
+// and 20 under the race detector, which slows planning several times over
+// (make test runs the full count in a job without it; make test-race runs
+// it under the detector).
+var defaultSequences = func() int {
+	if testrace.Reduced() {
+		return 20
+	}
+	return 1000
+}()
 
 func envInt(name string, def int64) int64 {
 	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
