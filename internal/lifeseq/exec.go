@@ -241,7 +241,7 @@ func sortedIDs(m map[diff.GrantID]Standing) []diff.GrantID {
 // must not be blocked for that.
 func checkStanding(w World, m *Model, s Standing, st *state.State, step int, dec Decider) ([]*Point, []Found) {
 	g := s.Spec
-	g.Access = s.Levels
+	g.Access, g.DropOldKeys = s.Levels, false
 	p, err := diff.Make(st, Options(g))
 	if err != nil {
 		return nil, []Found{{Prop: PropAgain, Step: step, Msg: fmt.Sprintf("planning %s again: %v", g, err)}}

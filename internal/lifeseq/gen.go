@@ -63,6 +63,8 @@ type GrantSpec struct {
 	Prefix    string       `json:"prefix,omitempty"`
 	Access    []diff.Level `json:"access,omitempty"` // nil: the planner's default
 	KMSVia    string       `json:"kms_via,omitempty"`
+	// DropOldKeys: --drop-old-keys (drop_old_keys in a grants file).
+	DropOldKeys bool `json:"drop_old_keys,omitempty"`
 }
 
 // ID is the grant's identity: principal, bucket, prefix.
@@ -80,6 +82,9 @@ func (g GrantSpec) String() string {
 	}
 	if g.KMSVia != "" && g.KMSVia != diff.ViaAuto {
 		s += " via " + g.KMSVia
+	}
+	if g.DropOldKeys {
+		s += " --drop-old-keys"
 	}
 	return s
 }
@@ -304,10 +309,14 @@ func narrower(r *rand.Rand, a []diff.Level) []diff.Level {
 }
 
 func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
+	// Once a bucket was re-keyed, some grants drop the old keys.
+	rekeyed := slices.ContainsFunc(done, func(s Step) bool { return s.Op == OpRekey })
+	drop := func() bool { return rekeyed && r.IntN(3) == 0 }
 	for {
 		switch n := r.IntN(20); {
 		case n < 7:
 			g := pool[r.IntN(len(pool))]
+			g.DropOldKeys = drop()
 			return Step{Op: OpApply, Grant: &g}
 		case n < 10:
 			g := pool[r.IntN(len(pool))]
@@ -328,6 +337,7 @@ func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
 			for _, g := range pool {
 				if r.IntN(2) == 0 {
 					g.Access = narrower(r, g.Access)
+					g.DropOldKeys = drop()
 					s.File = append(s.File, g)
 				}
 			}

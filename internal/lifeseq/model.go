@@ -123,6 +123,10 @@ func (m *Model) grant(g GrantSpec, levels []diff.Level, exact bool) {
 	if k := m.BucketKey[g.Bucket]; kmsLevels(levels) && !slices.Contains(s.Keys, k) {
 		s.Keys = append(slices.Clone(s.Keys), k)
 	}
+	if g.DropOldKeys && kmsLevels(s.Levels) {
+		// The grant's statements name the bucket's key now only.
+		s.Keys = []string{m.BucketKey[g.Bucket]}
+	}
 	m.Grants[g.ID()] = s
 }
 

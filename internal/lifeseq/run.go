@@ -130,7 +130,8 @@ func (r *Runner) Run(ctx context.Context, s Step, results []StepResult) StepResu
 // Options are the planner's options for a grant, as the command line
 // gives them.
 func Options(g GrantSpec) diff.Options {
-	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia, ToolVersion: ToolVersion}
+	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia,
+		DropOldKeys: g.DropOldKeys, ToolVersion: ToolVersion}
 }
 
 // write is apply, revoke and rollback with --state and --yes
@@ -246,6 +247,9 @@ func GrantsFile(grants []GrantSpec, buckets map[string]string) string {
 		}
 		if g.KMSVia != "" {
 			fmt.Fprintf(&b, "    kms_via: %s\n", g.KMSVia)
+		}
+		if g.DropOldKeys {
+			b.WriteString("    drop_old_keys: true\n")
 		}
 	}
 	return b.String()

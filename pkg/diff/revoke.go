@@ -149,15 +149,9 @@ func (p *planner) identityTargets() []*target {
 // holds every key; read from AWS, the state holds the bucket's key only.
 func (p *planner) oldKeyTargets(ids []GrantID) ([]*target, error) {
 	var out []*target
-	for i := range p.st.Keys {
-		k := &p.st.Keys[i]
-		if (p.key != nil && k.ARN == p.key.ARN) || k.Policy == nil {
-			continue
-		}
+	for _, arn := range p.oldKeyARNs(ids) {
+		k := p.st.FindKey(arn)
 		ref := DocRef{Kind: DocKeyPolicy, ARN: k.ARN, Account: accountOf(k.ARN)}
-		if !holdsOwned(k.Policy, policy.KindKeyPolicy, ids) {
-			continue
-		}
 		d, err := p.parse(k.Policy, policy.KindKeyPolicy, ref, keyPolicyName(k.ARN))
 		if err != nil {
 			return nil, err
@@ -165,6 +159,22 @@ func (p *planner) oldKeyTargets(ids []GrantID) ([]*target, error) {
 		out = append(out, &target{ref: ref, kind: policy.KindKeyPolicy, before: d})
 	}
 	return out, nil
+}
+
+// oldKeyARNs lists the state's keys, other than the bucket's, whose
+// policy holds a KMS statement of one of the grants.
+func (p *planner) oldKeyARNs(ids []GrantID) []string {
+	var out []string
+	for i := range p.st.Keys {
+		k := &p.st.Keys[i]
+		if (p.key != nil && k.ARN == p.key.ARN) || k.Policy == nil {
+			continue
+		}
+		if holdsOwned(k.Policy, policy.KindKeyPolicy, ids) {
+			out = append(out, k.ARN)
+		}
+	}
+	return out
 }
 
 // holdsOwned reports whether a document holds a KMS statement bucketgrant

@@ -74,6 +74,9 @@ type Grant struct {
 	Access    []diff.Level // nil: the planner's default
 	Prefix    string
 	KMSVia    string
+	// DropOldKeys: stop granting the keys the bucket used before its key
+	// now (drop_old_keys; diff.Options.DropOldKeys).
+	DropOldKeys bool
 	// Line is where the grant starts in the file, for messages.
 	Line int
 }
@@ -103,7 +106,7 @@ func (f *File) BucketAccount(g Grant) string {
 
 // Options returns the planner's options for a grant.
 func (f *File) Options(g Grant, toolVersion string) diff.Options {
-	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia, ToolVersion: toolVersion}
+	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia, DropOldKeys: g.DropOldKeys, ToolVersion: toolVersion}
 }
 
 // LoadFile reads and parses a grants file.
@@ -254,6 +257,19 @@ func (p *parser) str(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
+}
+
+func (p *parser) boolean(n *yaml.Node, path string) (bool, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		p.errorf(n, path, "expected true or false, found %s %s", kindName(n), n.Value)
+		return false, false
+	}
+	v, err := strconv.ParseBool(n.Value)
+	if err != nil {
+		p.errorf(n, path, "expected true or false, found %q", n.Value)
+		return false, false
+	}
+	return v, true
 }
 
 func (p *parser) integer(n *yaml.Node, path string) (int, bool) {
@@ -441,8 +457,11 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 			case "kms_via":
 				g.KMSVia = p.kmsVia(v, path+".kms_via")
 				ok = ok && g.KMSVia != ""
+			case "drop_old_keys":
+				b, good := p.boolean(v, path+".drop_old_keys")
+				g.DropOldKeys, ok = b, ok && good
 			default:
-				p.errorf(k, path, "unknown field %q (expected principal, bucket, access, prefix, kms_via)", key)
+				p.errorf(k, path, "unknown field %q (expected principal, bucket, access, prefix, kms_via, drop_old_keys)", key)
 				ok = false
 			}
 		})
