@@ -419,7 +419,7 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 		p.errorf(n, "grants", "expected a list of grants, found %s", kindName(n))
 		return
 	}
-	first := map[string]int{}
+	first := map[string]Grant{}
 	for i, e := range n.Content {
 		path := fmt.Sprintf("grants[%d]", i)
 		g := Grant{Line: e.Line, Access: f.Defaults.Access, KMSVia: f.Defaults.KMSVia}
@@ -479,13 +479,31 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 		if !ok {
 			continue
 		}
-		if line, dup := first[g.Key()]; dup {
-			p.errorf(e, path, "duplicate grant: %s is already granted at line %d; merge the two entries' access into one", g, line)
+		// A principal is its account, type and name: IAM names are unique
+		// in an account and the path is not part of who it is, so two
+		// spellings of one user would write the same statements.
+		key := identityKey(g.Principal) + "|" + g.Bucket + "|" + g.Prefix
+		if prev, dup := first[key]; dup {
+			if prev.Principal != g.Principal {
+				p.errorf(e, path, "duplicate grant: %s on %s is already granted at line %d as %s (the same principal: a path is not part of its identity); merge the two entries into one", g.Principal, g.Bucket, prev.Line, prev.Principal)
+			} else {
+				p.errorf(e, path, "duplicate grant: %s is already granted at line %d; merge the two entries' access into one", g, prev.Line)
+			}
 			continue
 		}
-		first[g.Key()] = g.Line
+		first[key] = g
 		f.Grants = append(f.Grants, g)
 	}
+}
+
+// identityKey names a user or role by partition, account, type and name,
+// without its path.
+func identityKey(arn string) string {
+	a, err := state.ParseARN(arn)
+	if err != nil {
+		return arn
+	}
+	return a.Partition + ":" + a.Account + ":" + state.KindOf(arn) + ":" + arn[strings.LastIndexByte(arn, '/')+1:]
 }
 
 // checkPrincipal accepts IAM user and role ARNs: grants name what a policy
