@@ -404,10 +404,10 @@ func foreignStatements(st *state.State) foreignDocs {
 		if err != nil {
 			continue
 		}
-		for i, s := range d.Statements() {
-			if !strings.HasPrefix(s.Sid, diff.SidPrefix) {
-				f.stmts[id] = append(f.stmts[id], bytes.Clone(d.StatementText(i)))
-			}
+		// Before the first step every statement is someone else's, those
+		// carrying bucketgrant's Sids included.
+		for i := range d.Statements() {
+			f.stmts[id] = append(f.stmts[id], bytes.Clone(d.StatementText(i)))
 		}
 	}
 	return f

@@ -22,6 +22,10 @@ type World struct {
 	Principals []PrincipalSpec `json:"principals"`
 	Buckets    []BucketSpec    `json:"buckets"`
 	Keys       []KeySpec       `json:"keys"`
+	// Claimed is a grant whose objects Sid someone else's statement in the
+	// bucket policy carries, allowing more than the grant (another
+	// principal too): bucketgrant must neither extend nor remove it.
+	Claimed *GrantSpec `json:"claimed,omitempty"`
 }
 
 // PrincipalSpec is a user or role.
@@ -160,6 +164,9 @@ func (s Sequence) String() string {
 	for _, bk := range s.World.Buckets {
 		fmt.Fprintf(&b, "  bucket %s in %s, key %s, deny-http %v, reader %v, enforced %v\n", bk.Name, bk.Account, bk.Key, bk.DenyHTTP, bk.Reader, bk.Enforced)
 	}
+	if c := s.World.Claimed; c != nil {
+		fmt.Fprintf(&b, "  someone else's statement carries the objects Sid of %s\n", c)
+	}
 	for i, st := range s.Steps {
 		fmt.Fprintf(&b, "  step %d: %s\n", i, st)
 	}
@@ -178,6 +185,11 @@ func Generate(seed int64, i int) Sequence {
 	w := genWorld(r)
 	seq := Sequence{Seed: seed, Index: i, World: w}
 	pool := genPool(r, w)
+	if r.IntN(6) == 0 {
+		g := pool[r.IntN(len(pool))]
+		seq.World.Claimed = &GrantSpec{Principal: g.Principal, Bucket: g.Bucket, Prefix: g.Prefix}
+		w = seq.World
+	}
 	n := 3 + r.IntN(3)
 	for len(seq.Steps) < n {
 		seq.Steps = append(seq.Steps, genStep(r, w, pool, seq.Steps))

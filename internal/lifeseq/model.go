@@ -123,26 +123,41 @@ func (m *Model) grant(g GrantSpec, levels []diff.Level, exact bool) {
 	if k := m.BucketKey[g.Bucket]; kmsLevels(levels) && !slices.Contains(s.Keys, k) {
 		s.Keys = append(slices.Clone(s.Keys), k)
 	}
-	if g.DropOldKeys && kmsLevels(s.Levels) {
-		// The grant's statements name the bucket's key now only.
-		s.Keys = []string{m.BucketKey[g.Bucket]}
+	if g.DropOldKeys {
+		// The grant's statements name the bucket's key now only (if the
+		// levels planned need a key, or it was granted before).
+		s.Keys = slices.DeleteFunc(slices.Clone(s.Keys), func(k string) bool { return k != m.BucketKey[g.Bucket] })
 	}
 	m.Grants[g.ID()] = s
 }
 
-// covers reports whether a standing grant already gives g's levels on the
-// bucket's key now: then "no changes" or "in sync" is right for g.
+// covers reports whether g's own standing statements already give every
+// request of g's levels on the bucket's key now, or, for downloads, the
+// statement someone else wrote that carries g's Sid (World.Claimed): then
+// "no changes" or "in sync" is right for g.
 func (m *Model) covers(g GrantSpec, levels []diff.Level) bool {
 	s, ok := m.Grants[g.ID()]
-	if !ok || m.Stale(s) {
+	for _, a := range s3Actions(levels) {
+		if !(ok && slices.Contains(s3Actions(s.Levels), a)) && !(a == "s3:GetObject" && m.claimedGives(g)) {
+			return false
+		}
+	}
+	if slices.Contains(levels, diff.List) && !(ok && slices.Contains(s.Levels, diff.List)) {
 		return false
 	}
-	for _, l := range levels {
-		if !slices.Contains(s.Levels, l) {
+	for _, a := range kmsActions(levels) {
+		if !ok || !slices.Contains(s.Keys, m.BucketKey[g.Bucket]) || !slices.Contains(kmsActions(s.Levels), a) {
 			return false
 		}
 	}
 	return true
+}
+
+// claimedGives reports whether the foreign statement of World.Claimed lets
+// g's principal download every object of g.
+func (m *Model) claimedGives(g GrantSpec) bool {
+	c := m.World.Claimed
+	return c != nil && c.Principal == g.Principal && c.Bucket == g.Bucket && strings.HasPrefix(g.Prefix, c.Prefix)
 }
 
 // After is the model after step i, given what the step did; history holds

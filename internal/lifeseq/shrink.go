@@ -35,6 +35,11 @@ func (s Sequence) Shrinks() []Sequence {
 			out = append(out, c)
 		}
 	}
+	if s.World.Claimed != nil {
+		c := s.clone()
+		c.World.Claimed = nil
+		out = append(out, c)
+	}
 	for i, b := range s.World.Buckets {
 		if b.DenyHTTP || b.Reader {
 			c := s.clone()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -44,6 +45,13 @@ func (w World) State() *state.State {
 		if b.Reader {
 			stmts = append(stmts, map[string]any{"Sid": "Reader", "Effect": "Allow",
 				"Principal": map[string]any{"AWS": "arn:aws:iam::" + b.Account + ":role/reader"}, "Action": "s3:GetObject", "Resource": arn + "/*"})
+		}
+		if c := w.Claimed; c != nil && c.Bucket == b.Name {
+			// bucketgrant's Sid for the grant's objects, on a statement
+			// that allows another principal too: not bucketgrant's.
+			stmts = append(stmts, map[string]any{"Sid": diff.SidFor(c.Principal, c.Bucket, c.Prefix, diff.PurposeObjects), "Effect": "Allow",
+				"Principal": map[string]any{"AWS": []string{c.Principal, "arn:aws:iam::" + b.Account + ":role/auditor"}},
+				"Action":    "s3:GetObject", "Resource": arn + "/" + c.Prefix + "*"})
 		}
 		if len(stmts) > 0 {
 			bk.Policy = state.NewDoc(policyText(stmts))
