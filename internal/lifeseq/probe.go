@@ -2,6 +2,7 @@ package lifeseq
 
 import (
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -342,4 +343,17 @@ func docBytes(d *state.Doc) []byte {
 		return nil
 	}
 	return d.Text
+}
+
+// ofGrant is a digest of everything planning a standing grant reads (its
+// principal's identity policies, its bucket's policy, default key and
+// that key's policy, every key policy for the old keys it keeps) and of
+// what the model says it is.
+func (f fingerprint) ofGrant(st *state.State, s Standing, key string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%d|%s|%v|%v|%s|", f.identity[s.Spec.Principal], f.resource[s.Spec.Bucket], key, s.Levels, s.Keys, s.Spec.KMSVia)
+	for _, k := range st.Keys {
+		fmt.Fprintf(h, "%d,", f.resource[k.ARN])
+	}
+	return h.Sum64()
 }
