@@ -320,6 +320,16 @@ func narrower(r *rand.Rand, a []diff.Level) []diff.Level {
 	return out
 }
 
+// respell names a principal with a path without it, now and then: a path
+// is not part of who a user or role is, and the operator may leave it out.
+func respell(r *rand.Rand, arn string) string {
+	i := strings.Index(arn, ":user/")
+	if i < 0 || strings.Count(arn[i:], "/") < 2 || r.IntN(3) != 0 {
+		return arn
+	}
+	return arn[:i] + ":user/" + arn[strings.LastIndexByte(arn, '/')+1:]
+}
+
 func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
 	// Once a bucket was re-keyed, some grants drop the old keys.
 	rekeyed := slices.ContainsFunc(done, func(s Step) bool { return s.Op == OpRekey })
@@ -329,10 +339,11 @@ func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
 		case n < 7:
 			g := pool[r.IntN(len(pool))]
 			g.DropOldKeys = drop()
+			g.Principal = respell(r, g.Principal)
 			return Step{Op: OpApply, Grant: &g}
 		case n < 10:
 			g := pool[r.IntN(len(pool))]
-			return Step{Op: OpRevoke, Grant: &GrantSpec{Principal: g.Principal, Bucket: g.Bucket, Prefix: g.Prefix}}
+			return Step{Op: OpRevoke, Grant: &GrantSpec{Principal: respell(r, g.Principal), Bucket: g.Bucket, Prefix: g.Prefix}}
 		case n < 13:
 			var targets []int
 			for i, s := range done {

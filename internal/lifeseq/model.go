@@ -54,6 +54,20 @@ func (m *Model) bucket(name string) BucketSpec {
 	return BucketSpec{}
 }
 
+// canon is the world's ARN of a principal given with or without its
+// path: IAM names are unique in an account, the path is not part of them.
+func (m *Model) canon(arn string) string {
+	name := func(a string) string {
+		return state.AccountOf(a) + "/" + state.KindOf(a) + "/" + a[strings.LastIndexByte(a, '/')+1:]
+	}
+	for _, p := range m.World.Principals {
+		if name(p.ARN) == name(arn) {
+			return p.ARN
+		}
+	}
+	return arn
+}
+
 func (m *Model) delegates(key string) bool {
 	for _, k := range m.World.Keys {
 		if k.ARN == key {
@@ -167,6 +181,12 @@ func (m *Model) claimedGives(g GrantSpec) bool {
 func (m *Model) After(s Step, res StepResult, history []*Model, before *state.State) (*Model, []string) {
 	next := m.clone()
 	var bad []string
+	if s.Grant != nil {
+		// The model knows a principal by the ARN the world gives it.
+		g := *s.Grant
+		g.Principal = m.canon(g.Principal)
+		s.Grant = &g
+	}
 	switch s.Op {
 	case OpApply:
 		levels := m.Levels(*s.Grant)
