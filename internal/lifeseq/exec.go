@@ -113,7 +113,7 @@ func Execute(ctx context.Context, seq Sequence, r *Runner, dec Decider, sample i
 	for i, s := range seq.Steps {
 		res := r.Run(ctx, s, run.Results)
 		run.Results = append(run.Results, res)
-		next, bad := model.After(s, res, history, before)
+		next, bad := model.After(s, res, history)
 		for _, b := range bad {
 			run.Found = append(run.Found, Found{Prop: PropOutcome, Step: i, Msg: b})
 		}

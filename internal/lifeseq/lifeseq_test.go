@@ -258,6 +258,7 @@ type stats struct {
 	first         map[string]Found
 	seqs          map[string]Sequence
 	outcomes      map[string]int
+	blockers      map[string]int
 	ops           map[string]int
 	disagreements []string
 	steps         int
@@ -267,7 +268,7 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{violations: map[string]int{}, first: map[string]Found{}, seqs: map[string]Sequence{}, outcomes: map[string]int{}, ops: map[string]int{}}
+	return &stats{violations: map[string]int{}, first: map[string]Found{}, seqs: map[string]Sequence{}, outcomes: map[string]int{}, blockers: map[string]int{}, ops: map[string]int{}}
 }
 
 func (s *stats) add(r *Run) {
@@ -276,6 +277,9 @@ func (s *stats) add(r *Run) {
 	for i, res := range r.Results {
 		s.ops[r.Seq.Steps[i].Op]++
 		s.outcomes[r.Seq.Steps[i].Op+" "+res.Outcome]++
+		for _, b := range res.Blockers {
+			s.blockers[b]++
+		}
 	}
 	for _, p := range r.Points {
 		s.points += len(p.Cases)
@@ -299,7 +303,7 @@ func (s *stats) add(r *Run) {
 func (s *stats) report(t *testing.T, n int, elapsed, cpu, ocpu, oracleTime time.Duration) {
 	t.Logf("%d sequences (seed %d), %d steps, in %v wall; CPU %v in Go, %v in the oracle; %d standing grants planned again; the Go evaluator decided %d cases, the oracle %d (%v wall)",
 		n, *seqSeed, s.steps, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), ocpu.Round(10*time.Millisecond), s.plans, s.points, s.oracleCases, oracleTime.Round(time.Millisecond))
-	t.Logf("outcomes: %s", counts(s.outcomes))
+	t.Logf("outcomes: %s; blockers of apply, revoke and rollback: %s", counts(s.outcomes), counts(s.blockers))
 	total := 0
 	for _, v := range s.violations {
 		total += v

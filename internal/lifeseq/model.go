@@ -174,11 +174,11 @@ func (m *Model) claimedGives(g GrantSpec) bool {
 	return c != nil && c.Principal == g.Principal && c.Bucket == g.Bucket && strings.HasPrefix(g.Prefix, c.Prefix)
 }
 
-// After is the model after step i, given what the step did; history holds
+// After is the model after step s, given what the step did; history holds
 // the models before each earlier step (history[j] before step j) and the
-// one before this step last. before is the state before the step. It
-// returns the model and what about the step's outcome is wrong.
-func (m *Model) After(s Step, res StepResult, history []*Model, before *state.State) (*Model, []string) {
+// one before this step last. It returns the model and what about the
+// step's outcome is wrong.
+func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []string) {
 	next := m.clone()
 	var bad []string
 	if s.Grant != nil {
@@ -235,7 +235,7 @@ func (m *Model) After(s Step, res StepResult, history []*Model, before *state.St
 			bad = append(bad, fmt.Sprintf("rollback of step %d: %s: %s", s.Target, res.Outcome, res.Detail))
 		}
 	case OpSync:
-		bad = append(bad, next.sync(m, s, res, before)...)
+		bad = append(bad, syncModel(next, m, s, res)...)
 	case OpRekey:
 		next.BucketKey[s.Bucket] = s.Key
 		if res.Outcome != Rekeyed {
@@ -273,13 +273,13 @@ func (m *Model) unexpectedBlockers(g GrantSpec, kinds []string) string {
 	return strings.Join(out, ", ")
 }
 
-// sync updates the model (a clone of m) for a sync: with --prune, the
+// syncModel updates next (a clone of m) for a sync: with --prune, the
 // grants on the file's buckets that left the file go and the declared ones
 // become exactly what the file says; without it the declared ones grow to
 // it. On a snapshot file prune reads every principal, so none of their
 // grants is out of its sight (on AWS it sees the principals the file and
 // the resource policies name: docs/grants.md).
-func (next *Model) sync(m *Model, s Step, res StepResult, before *state.State) []string {
+func syncModel(next, m *Model, s Step, res StepResult) []string {
 	var bad []string
 	if res.Outcome == Failed && res.Sync == nil {
 		return []string{"sync: " + res.Detail}
