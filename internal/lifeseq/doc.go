@@ -1,10 +1,11 @@
 // Package lifeseq is the sequence test of a grant's life (issue 14, item
-// 9): it generates random worlds (two or three principals, two or three
-// buckets sharing keys, one or two accounts, long inline policies that push
-// grants into managed policies) and random sequences of the operations an
-// operator runs over years (apply, revoke, rollback of an earlier step's
-// backup, sync of a grants file with and without --prune, and re-keying a
-// bucket), runs each operation through the same code the binary runs on a
+// 9): it generates random worlds (two or three principals, users with and
+// without a path and roles; two or three buckets sharing keys; one or two
+// accounts; long inline policies that push grants into managed policies;
+// someone else's statement carrying a grant's Sid) and random sequences of
+// the operations an operator runs over years (apply, revoke, rollback of an
+// earlier step's backup, sync of a grants file with and without --prune and
+// narrowing, re-keying a bucket, --drop-old-keys), runs each operation through the same code the binary runs on a
 // snapshot file (snapshot.Load, diff.Make or diff.Revoke, apply.Apply on a
 // StateStore, apply.ReadBackup and apply.RollbackPlan, grantsync.LoadFile
 // and grantsync.Sync), and after every step checks the state against its
