@@ -70,13 +70,17 @@ type Run struct {
 	Disagreements []string
 	// Plans counts the plans made to check.
 	Plans int
+	// Seen counts the steps after which the state held what the
+	// sequences are meant to reach (a managed policy, an old key still
+	// granted, a grant across accounts), to show they do.
+	Seen map[string]int
 }
 
 // Execute runs a sequence on the runner's files and checks every step.
 // sample is how many of each step's passing requests of each property the
 // oracle decides besides every failing one.
 func Execute(ctx context.Context, seq Sequence, r *Runner, dec Decider, sample int) (*Run, error) {
-	run := &Run{Seq: seq}
+	run := &Run{Seq: seq, Seen: map[string]int{}}
 	w := seq.World
 	data, err := r.Start(w)
 	if err != nil {
@@ -137,6 +141,7 @@ func Execute(ctx context.Context, seq Sequence, r *Runner, dec Decider, sample i
 			}
 		}
 		prevData, before = nowData, st
+		run.see(model, st)
 		for _, msg := range foreign.lost(st) {
 			run.Found = append(run.Found, Found{Prop: PropBytes, Step: i, Msg: msg})
 		}
@@ -450,4 +455,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// see counts what the state and the model hold after a step.
+func (run *Run) see(m *Model, st *state.State) {
+	for _, p := range st.Principals {
+		for _, a := range p.AttachedPolicies {
+			if strings.Contains(a.ARN, ":policy/bucketgrant/") {
+				run.Seen["managed policy"]++
+				break
+			}
+		}
+	}
+	for id, s := range m.Grants {
+		b := m.bucket(id.Bucket)
+		if state.AccountOf(id.Principal) != b.Account {
+			run.Seen["grant across accounts"]++
+		}
+		if state.AccountOf(m.BucketKey[id.Bucket]) != b.Account {
+			run.Seen["key in another account than its bucket"]++
+		}
+		if len(s.Keys) > 1 {
+			run.Seen["old key still granted"]++
+		}
+		if m.Stale(s) {
+			run.Seen["grant to plan again after re-keying"]++
+		}
+		if id.Prefix != "" {
+			run.Seen["prefix grant"]++
+		}
+	}
+	if len(m.Grants) > 1 {
+		run.Seen["two or more grants standing"]++
+	}
 }

@@ -191,8 +191,36 @@ func Generate(seed int64, i int) Sequence {
 		w = seq.World
 	}
 	n := 3 + r.IntN(3)
+	if r.IntN(4) == 0 {
+		// A grant's life across a re-keying: granted, its bucket moves to
+		// another key, granted again (keeping the old key, or dropping it).
+		g := pool[r.IntN(len(pool))]
+		g.Access = []diff.Level{diff.Read, diff.Write}
+		seq.Steps = append(seq.Steps, Step{Op: OpApply, Grant: &g})
+		seq.Steps = append(seq.Steps, genRekey(r, w, pool, seq.Steps, g.Bucket))
+		again := g
+		again.DropOldKeys = r.IntN(3) == 0
+		seq.Steps = append(seq.Steps, Step{Op: OpApply, Grant: &again})
+	}
 	for len(seq.Steps) < n {
-		seq.Steps = append(seq.Steps, genStep(r, w, pool, seq.Steps))
+		st := genStep(r, w, pool, seq.Steps)
+		seq.Steps = append(seq.Steps, st)
+		if st.Op != OpRekey || len(seq.Steps) >= n || r.IntN(2) == 0 {
+			continue
+		}
+		// Half the time a re-keying is followed by planning a grant on
+		// that bucket again, which keeps the old key granted (or drops it).
+		var on []GrantSpec
+		for _, g := range pool {
+			if g.Bucket == st.Bucket {
+				on = append(on, g)
+			}
+		}
+		if len(on) > 0 {
+			g := on[r.IntN(len(on))]
+			g.DropOldKeys = r.IntN(3) == 0
+			seq.Steps = append(seq.Steps, Step{Op: OpApply, Grant: &g})
+		}
 	}
 	return seq
 }
@@ -235,6 +263,14 @@ func genWorld(r *rand.Rand) World {
 		key := ks[0]
 		if r.IntN(4) == 0 {
 			key = ks[1]
+		}
+		if two && r.IntN(6) == 0 {
+			// A key of the other account: bucket and key in two accounts.
+			other := AccountA
+			if a == AccountA {
+				other = AccountB
+			}
+			key = keysOf(other)[0]
 		}
 		w.Buckets = append(w.Buckets, BucketSpec{Name: names[i], Account: a, Key: key,
 			DenyHTTP: r.IntN(3) == 0, Reader: r.IntN(3) == 0, Enforced: r.IntN(4) != 0, BucketKeys: r.IntN(2) == 0})
@@ -338,6 +374,17 @@ func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
 		switch n := r.IntN(20); {
 		case n < 7:
 			g := pool[r.IntN(len(pool))]
+			// After a re-keying, the grants on that bucket are planned
+			// again more often than the rest.
+			var onRekeyed []GrantSpec
+			for _, h := range pool {
+				if slices.ContainsFunc(done, func(d Step) bool { return d.Op == OpRekey && d.Bucket == h.Bucket }) {
+					onRekeyed = append(onRekeyed, h)
+				}
+			}
+			if len(onRekeyed) > 0 && r.IntN(2) == 0 {
+				g = onRekeyed[r.IntN(len(onRekeyed))]
+			}
 			g.DropOldKeys = drop()
 			g.Principal = respell(r, g.Principal)
 			return Step{Op: OpApply, Grant: &g}
@@ -369,25 +416,52 @@ func genStep(r *rand.Rand, w World, pool []GrantSpec, done []Step) Step {
 			}
 			return s
 		default:
-			b := w.Buckets[r.IntN(len(w.Buckets))]
-			var others []string
-			for _, k := range w.Keys {
-				if k.ARN != b.Key && strings.Contains(k.ARN, ":"+b.Account+":") {
-					others = append(others, k.ARN)
-				}
-			}
-			// Re-key to the other key of the account than its key now.
-			cur := b.Key
-			for _, d := range done {
-				if d.Op == OpRekey && d.Bucket == b.Name {
-					cur = d.Key
-				}
-			}
-			key := others[0]
-			if cur != b.Key {
-				key = b.Key
-			}
-			return Step{Op: OpRekey, Bucket: b.Name, Key: key}
+			return genRekey(r, w, pool, done, "")
 		}
 	}
+}
+
+// genRekey moves a bucket (the one named, else one the steps granted on,
+// mostly) to the other key of its account than its key now.
+func genRekey(r *rand.Rand, w World, pool []GrantSpec, done []Step, bucket string) Step {
+	b := w.Buckets[r.IntN(len(w.Buckets))]
+	if bucket != "" {
+		b = w.Buckets[slices.IndexFunc(w.Buckets, func(c BucketSpec) bool { return c.Name == bucket })]
+	}
+	// Mostly a bucket an earlier step granted on, else one the
+	// sequence grants on.
+	var granted []string
+	for _, d := range done {
+		if d.Op == OpApply {
+			granted = append(granted, d.Grant.Bucket)
+		}
+		for _, g := range d.File {
+			granted = append(granted, g.Bucket)
+		}
+	}
+	if bucket == "" && r.IntN(4) != 0 {
+		name := pool[r.IntN(len(pool))].Bucket
+		if len(granted) > 0 {
+			name = granted[r.IntN(len(granted))]
+		}
+		b = w.Buckets[slices.IndexFunc(w.Buckets, func(c BucketSpec) bool { return c.Name == name })]
+	}
+	var others []string
+	for _, k := range w.Keys {
+		if k.ARN != b.Key && strings.Contains(k.ARN, ":"+b.Account+":") {
+			others = append(others, k.ARN)
+		}
+	}
+	// Re-key to the other key of the account than its key now.
+	cur := b.Key
+	for _, d := range done {
+		if d.Op == OpRekey && d.Bucket == b.Name {
+			cur = d.Key
+		}
+	}
+	key := others[0]
+	if cur != b.Key {
+		key = b.Key
+	}
+	return Step{Op: OpRekey, Bucket: b.Name, Key: key}
 }

@@ -259,6 +259,7 @@ type stats struct {
 	seqs          map[string]Sequence
 	outcomes      map[string]int
 	blockers      map[string]int
+	seen          map[string]int
 	ops           map[string]int
 	disagreements []string
 	steps         int
@@ -268,7 +269,7 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{violations: map[string]int{}, first: map[string]Found{}, seqs: map[string]Sequence{}, outcomes: map[string]int{}, blockers: map[string]int{}, ops: map[string]int{}}
+	return &stats{violations: map[string]int{}, first: map[string]Found{}, seqs: map[string]Sequence{}, outcomes: map[string]int{}, blockers: map[string]int{}, seen: map[string]int{}, ops: map[string]int{}}
 }
 
 func (s *stats) add(r *Run) {
@@ -280,6 +281,9 @@ func (s *stats) add(r *Run) {
 		for _, b := range res.Blockers {
 			s.blockers[b]++
 		}
+	}
+	for k, v := range r.Seen {
+		s.seen[k] += v
 	}
 	for _, p := range r.Points {
 		s.points += len(p.Cases)
@@ -304,6 +308,7 @@ func (s *stats) report(t *testing.T, n int, elapsed, cpu, ocpu, oracleTime time.
 	t.Logf("%d sequences (seed %d), %d steps, in %v wall; CPU %v in Go, %v in the oracle; %d standing grants planned again; the Go evaluator decided %d cases, the oracle %d (%v wall)",
 		n, *seqSeed, s.steps, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), ocpu.Round(10*time.Millisecond), s.plans, s.points, s.oracleCases, oracleTime.Round(time.Millisecond))
 	t.Logf("outcomes: %s; blockers of apply, revoke and rollback: %s", counts(s.outcomes), counts(s.blockers))
+	t.Logf("after a step (steps, or grants times steps): %s", counts(s.seen))
 	total := 0
 	for _, v := range s.violations {
 		total += v

@@ -30,11 +30,17 @@ type Model struct {
 	World     World
 	Grants    map[diff.GrantID]Standing
 	BucketKey map[string]string // each bucket's default key now
+	// Residue is what a grant's statements may still allow after a
+	// rollback restored an earlier step's documents while a later step had
+	// written others for the same grant: rollback restores exactly the
+	// documents of the backup, so the later ones stay. It explains
+	// requests, it is not required; revoke and prune end it.
+	Residue map[diff.GrantID]Standing
 }
 
 // NewModel is the model of a world before any step: no grant stands.
 func NewModel(w World) *Model {
-	m := &Model{World: w, Grants: map[diff.GrantID]Standing{}, BucketKey: map[string]string{}}
+	m := &Model{World: w, Grants: map[diff.GrantID]Standing{}, BucketKey: map[string]string{}, Residue: map[diff.GrantID]Standing{}}
 	for _, b := range w.Buckets {
 		m.BucketKey[b.Name] = b.Key
 	}
@@ -42,7 +48,7 @@ func NewModel(w World) *Model {
 }
 
 func (m *Model) clone() *Model {
-	return &Model{World: m.World, Grants: maps.Clone(m.Grants), BucketKey: maps.Clone(m.BucketKey)}
+	return &Model{World: m.World, Grants: maps.Clone(m.Grants), BucketKey: maps.Clone(m.BucketKey), Residue: maps.Clone(m.Residue)}
 }
 
 func (m *Model) bucket(name string) BucketSpec {
@@ -209,6 +215,7 @@ func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []strin
 		switch res.Outcome {
 		case Applied, NoChanges:
 			delete(next.Grants, s.Grant.ID())
+			delete(next.Residue, s.Grant.ID())
 		default:
 			bad = append(bad, fmt.Sprintf("revoke %s: %s: %s", s.Grant, res.Outcome, res.Detail))
 		}
@@ -223,6 +230,11 @@ func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []strin
 				b, inB := now.Grants[id]
 				if inA == inB && (!inA || a.equal(b)) {
 					continue
+				}
+				if c, inC := m.Grants[id]; inC && (!inB || !c.equal(b)) {
+					// A later step wrote more for this grant, in
+					// documents the backup does not hold: they stay.
+					next.Residue[id] = widen(next.Residue[id], c)
 				}
 				if inA {
 					next.Grants[id] = a
@@ -243,6 +255,13 @@ func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []strin
 		}
 	}
 	return next, bad
+}
+
+// widen is a standing that allows what a and b allow.
+func widen(a, b Standing) Standing {
+	keys := append(slices.Clone(a.Keys), b.Keys...)
+	slices.Sort(keys)
+	return Standing{Spec: b.Spec, Levels: union(a.Levels, b.Levels), Keys: slices.Compact(keys)}
 }
 
 func keysOf[V any](ms ...map[diff.GrantID]V) map[diff.GrantID]bool {
@@ -300,6 +319,11 @@ func syncModel(next, m *Model, s Step, res StepResult) []string {
 		for id := range m.Grants {
 			if named[id.Bucket] && !declared[id] {
 				delete(next.Grants, id)
+			}
+		}
+		for id := range m.Residue {
+			if named[id.Bucket] && !declared[id] {
+				delete(next.Residue, id)
 			}
 		}
 	}

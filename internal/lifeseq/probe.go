@@ -131,23 +131,28 @@ func (m *Model) explains(p probe) bool {
 		return false
 	}
 	for id, s := range m.Grants {
-		if id.Principal != p.who.principal {
-			continue
+		if id.Principal == p.who.principal && s.gives(id, p) {
+			return true
 		}
-		switch p.kind {
-		case kindObject:
-			if id.Bucket == p.bucket && strings.HasPrefix(p.object, id.Prefix) && slices.Contains(s3Actions(s.Levels), p.action) {
-				return true
-			}
-		case kindList:
-			if id.Bucket == p.bucket && slices.Contains(s.Levels, diff.List) && (id.Prefix == "" || (p.hasPrefix && strings.HasPrefix(p.listPrefix, id.Prefix))) {
-				return true
-			}
-		case kindKey:
-			if slices.Contains(s.Keys, p.key) && slices.Contains(kmsActions(s.Levels), p.action) {
-				return true
-			}
+	}
+	for id, s := range m.Residue {
+		if id.Principal == p.who.principal && s.gives(id, p) {
+			return true
 		}
+	}
+	return false
+}
+
+// gives reports whether the statements of grant id, standing as s, give
+// the probe's request.
+func (s Standing) gives(id diff.GrantID, p probe) bool {
+	switch p.kind {
+	case kindObject:
+		return id.Bucket == p.bucket && strings.HasPrefix(p.object, id.Prefix) && slices.Contains(s3Actions(s.Levels), p.action)
+	case kindList:
+		return id.Bucket == p.bucket && slices.Contains(s.Levels, diff.List) && (id.Prefix == "" || (p.hasPrefix && strings.HasPrefix(p.listPrefix, id.Prefix)))
+	case kindKey:
+		return slices.Contains(s.Keys, p.key) && slices.Contains(kmsActions(s.Levels), p.action)
 	}
 	return false
 }
