@@ -312,8 +312,8 @@ func checkStanding(w World, m *Model, s Standing, st *state.State, step int, dec
 	if slices.Contains(s.Levels, diff.List) {
 		reqs = append(reqs, probe{who: me, kind: kindList, action: "s3:ListBucket", bucket: g.Bucket, listPrefix: g.Prefix, hasPrefix: g.Prefix != ""})
 	}
-	for _, k := range s.Keys {
-		for _, a := range kmsActions(s.Levels) {
+	for _, k := range sortedKeys(s.Keys) {
+		for _, a := range s.Keys[k] {
 			if k != m.BucketKey[g.Bucket] && a != "kms:Decrypt" {
 				continue // an earlier key only decrypts what was written under it
 			}
@@ -475,7 +475,7 @@ func (run *Run) see(m *Model, st *state.State) {
 		if state.AccountOf(m.BucketKey[id.Bucket]) != b.Account {
 			run.Seen["key in another account than its bucket"]++
 		}
-		if len(s.Keys) > 1 {
+		if len(s.Keys) > 1 || (len(s.Keys) == 1 && s.Keys[m.BucketKey[id.Bucket]] == nil) {
 			run.Seen["old key still granted"]++
 		}
 		if m.Stale(s) {

@@ -15,14 +15,15 @@ import (
 type Standing struct {
 	Spec   GrantSpec    // as last applied (access as given)
 	Levels []diff.Level // the levels it grants, resolved
-	// Keys are the keys it is granted on: the bucket's key each time it was
-	// planned; an earlier key stays granted (objects written under it need
-	// it) until the grant is revoked or pruned.
-	Keys []string
+	// Keys are the KMS actions it is granted on each key: on the
+	// bucket's key, those of the levels each plan asked for; an earlier
+	// key stays granted (objects written under it need it) until the grant
+	// is revoked or pruned, or the old keys are dropped.
+	Keys map[string][]string
 }
 
 func (s Standing) equal(o Standing) bool {
-	return slices.Equal(s.Levels, o.Levels) && slices.Equal(s.Keys, o.Keys)
+	return slices.Equal(s.Levels, o.Levels) && maps.EqualFunc(s.Keys, o.Keys, slices.Equal)
 }
 
 // Model is which grants stand after a step, by the documentation's rules.
@@ -122,10 +123,17 @@ func union(a, b []diff.Level) []diff.Level {
 	return sortLevels(append(slices.Clone(a), b...))
 }
 
-// Stale reports whether a standing grant was planned before its bucket's
-// key changed: it must be planned again to reach the new key.
+// Stale reports whether a standing grant lacks some KMS action of its
+// levels on its bucket's key now (the bucket was re-keyed since those
+// levels were planned): it must be planned again for them.
 func (m *Model) Stale(s Standing) bool {
-	return kmsLevels(s.Levels) && !slices.Contains(s.Keys, m.BucketKey[s.Spec.Bucket])
+	have := s.Keys[m.BucketKey[s.Spec.Bucket]]
+	for _, a := range kmsActions(s.Levels) {
+		if !slices.Contains(have, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func kmsLevels(ls []diff.Level) bool {
@@ -133,21 +141,34 @@ func kmsLevels(ls []diff.Level) bool {
 }
 
 // grant records g as planned and written (or found in place): its levels
-// grow by g's, and it is granted on the bucket's key now.
+// grow by g's (exact: become g's, as --prune narrows), and the KMS actions
+// of g's levels are granted on the bucket's key now.
 func (m *Model) grant(g GrantSpec, levels []diff.Level, exact bool) {
 	s, ok := m.Grants[g.ID()]
 	if !ok || exact {
 		s.Levels = nil
 	}
 	s.Spec, s.Levels = g, union(s.Levels, levels)
-	if k := m.BucketKey[g.Bucket]; kmsLevels(levels) && !slices.Contains(s.Keys, k) {
-		s.Keys = append(slices.Clone(s.Keys), k)
+	keys := map[string][]string{}
+	for k, as := range s.Keys {
+		if exact {
+			// Prune narrows the grant's statements on every key.
+			as = slices.DeleteFunc(slices.Clone(as), func(a string) bool { return !slices.Contains(kmsActions(levels), a) })
+		}
+		if g.DropOldKeys && k != m.BucketKey[g.Bucket] {
+			continue // the grant's statements name the bucket's key now only
+		}
+		if len(as) > 0 {
+			keys[k] = as
+		}
 	}
-	if g.DropOldKeys {
-		// The grant's statements name the bucket's key now only (if the
-		// levels planned need a key, or it was granted before).
-		s.Keys = slices.DeleteFunc(slices.Clone(s.Keys), func(k string) bool { return k != m.BucketKey[g.Bucket] })
+	if add := kmsActions(levels); len(add) > 0 {
+		k := m.BucketKey[g.Bucket]
+		as := append(slices.Clone(keys[k]), add...)
+		slices.Sort(as)
+		keys[k] = slices.Compact(as)
 	}
+	s.Keys = keys
 	m.Grants[g.ID()] = s
 }
 
@@ -166,7 +187,7 @@ func (m *Model) covers(g GrantSpec, levels []diff.Level) bool {
 		return false
 	}
 	for _, a := range kmsActions(levels) {
-		if !ok || !slices.Contains(s.Keys, m.BucketKey[g.Bucket]) || !slices.Contains(kmsActions(s.Levels), a) {
+		if !ok || !slices.Contains(s.Keys[m.BucketKey[g.Bucket]], a) {
 			return false
 		}
 	}
@@ -259,9 +280,16 @@ func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []strin
 
 // widen is a standing that allows what a and b allow.
 func widen(a, b Standing) Standing {
-	keys := append(slices.Clone(a.Keys), b.Keys...)
-	slices.Sort(keys)
-	return Standing{Spec: b.Spec, Levels: union(a.Levels, b.Levels), Keys: slices.Compact(keys)}
+	keys := maps.Clone(a.Keys)
+	if keys == nil {
+		keys = map[string][]string{}
+	}
+	for k, as := range b.Keys {
+		all := append(slices.Clone(keys[k]), as...)
+		slices.Sort(all)
+		keys[k] = slices.Compact(all)
+	}
+	return Standing{Spec: b.Spec, Levels: union(a.Levels, b.Levels), Keys: keys}
 }
 
 func keysOf[V any](ms ...map[diff.GrantID]V) map[diff.GrantID]bool {

@@ -152,7 +152,7 @@ func (s Standing) gives(id diff.GrantID, p probe) bool {
 	case kindList:
 		return id.Bucket == p.bucket && slices.Contains(s.Levels, diff.List) && (id.Prefix == "" || (p.hasPrefix && strings.HasPrefix(p.listPrefix, id.Prefix)))
 	case kindKey:
-		return slices.Contains(s.Keys, p.key) && slices.Contains(kmsActions(s.Levels), p.action)
+		return slices.Contains(s.Keys[p.key], p.action)
 	}
 	return false
 }
@@ -356,7 +356,7 @@ func docBytes(d *state.Doc) []byte {
 // what the model says it is.
 func (f fingerprint) ofGrant(st *state.State, s Standing, key string) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%d|%d|%s|%v|%v|%s|", f.identity[s.Spec.Principal], f.resource[s.Spec.Bucket], key, s.Levels, s.Keys, s.Spec.KMSVia)
+	fmt.Fprintf(h, "%d|%d|%s|%v|%v|%s|", f.identity[s.Spec.Principal], f.resource[s.Spec.Bucket], key, s.Levels, s.Keys, s.Spec.KMSVia) // %v prints a map sorted
 	for _, k := range st.Keys {
 		fmt.Fprintf(h, "%d,", f.resource[k.ARN])
 	}
