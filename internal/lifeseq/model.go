@@ -172,6 +172,29 @@ func (m *Model) grant(g GrantSpec, levels []diff.Level, exact bool) {
 	m.Grants[g.ID()] = s
 }
 
+// narrow takes out of a standing grant what levels do not hold, as prune
+// does to the grant's statements; a grant left with nothing goes.
+func (m *Model) narrow(id diff.GrantID, levels []diff.Level) {
+	s, ok := m.Grants[id]
+	if !ok {
+		return
+	}
+	s.Levels = slices.DeleteFunc(slices.Clone(s.Levels), func(l diff.Level) bool { return !slices.Contains(levels, l) })
+	keys := map[string][]string{}
+	for k, as := range s.Keys {
+		as = slices.DeleteFunc(slices.Clone(as), func(a string) bool { return !slices.Contains(kmsActions(levels), a) })
+		if len(as) > 0 {
+			keys[k] = as
+		}
+	}
+	s.Keys = keys
+	if len(s.Levels) == 0 {
+		delete(m.Grants, id)
+		return
+	}
+	m.Grants[id] = s
+}
+
 // covers reports whether g's own standing statements already give every
 // request of g's levels on the bucket's key now, or, for downloads, the
 // statement someone else wrote that carries g's Sid (World.Claimed): then
@@ -264,6 +287,13 @@ func (m *Model) After(s Step, res StepResult, history []*Model) (*Model, []strin
 				}
 			}
 		case Nothing, Stale, NoChanges:
+		case Blocked:
+			// Restoring a document may pass a limit that later steps
+			// brought close (a user's inline policies together): the
+			// limits check refuses it before anything is written.
+			if !slices.Equal(res.Blockers, []string{diff.BlockSizeLimit}) {
+				bad = append(bad, fmt.Sprintf("rollback of step %d is blocked: %s", s.Target, res.Detail))
+			}
 		default:
 			bad = append(bad, fmt.Sprintf("rollback of step %d: %s: %s", s.Target, res.Outcome, res.Detail))
 		}
@@ -373,6 +403,11 @@ func syncModel(next, m *Model, s Step, res StepResult) []string {
 		case grantsync.StatusBlocked:
 			if b := m.unexpectedBlockers(g, blockerKinds(r.Reasons)); b != "" {
 				bad = append(bad, fmt.Sprintf("sync: %s is blocked: %s", g, strings.Join(r.Reasons, "; ")))
+			}
+			if s.Prune {
+				// Prune narrows what the file no longer declares before
+				// any grant is planned, blocked or not.
+				next.narrow(g.ID(), levels)
 			}
 		default:
 			bad = append(bad, fmt.Sprintf("sync: %s is %s: %s", g, r.Status, strings.Join(r.Reasons, "; ")))
