@@ -26,7 +26,7 @@ IMAGE_DIR        ?= dist/image
 IMAGE_PUSH       ?=
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: test test-units test-binaries test-suites test-tools test-race test-long test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
+.PHONY: test test-units test-binaries test-suites test-tools test-race test-long test-sequences test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
@@ -99,10 +99,11 @@ catalog: oracle
 #                  detector, which slows parsing and the planner several
 #                  times and finds nothing on one goroutine: the glob-set
 #                  property, the 20,000-case differential test, the hostile
-#                  corpus, the policy generator's checks and the 5,000
-#                  generated plans (under the detector they run reduced or
-#                  skip, see internal/testrace; make test-race runs them in
-#                  full under it);
+#                  corpus, the policy generator's checks, the 5,000
+#                  generated plans and the 1,000 sequences of operations
+#                  (under the detector they run reduced or skip, see
+#                  internal/testrace; make test-race runs them in full
+#                  under it);
 #   test-tools     tools/, a module of its own (./... does not reach it),
 #                  without the detector: a race build of k8s.io/api and
 #                  go-containerregistry costs minutes on a cold cache, and
@@ -129,6 +130,7 @@ test-suites:
 	$(GO) test -count=1 -run '^TestHostileCorpus$$' ./cmd/bucketgrant
 	$(GO) test -count=1 ./internal/policygen
 	$(GO) test -count=1 -v -run '^TestGeneratedPlans$$' ./pkg/diff
+	$(GO) test -count=1 -v -run '^TestLifeSequences$$' ./internal/lifeseq
 
 test-tools:
 	$(GO) -C tools test -count=1 ./...
@@ -149,6 +151,13 @@ test-tools-race:
 PLANS ?= 100000
 test-long: oracle
 	$(GO) test -count=1 -v -timeout 0 -run '^TestGeneratedPlans$$' ./pkg/diff -plangen.plans=$(PLANS)
+
+# The sequence test of internal/lifeseq (issue 14): `make test` runs 1,000
+# sequences of operations without the race detector (and 20 under it);
+# test-sequences runs SEQUENCES of them.
+SEQUENCES ?= 20000
+test-sequences: oracle
+	$(GO) test -count=1 -v -timeout 0 -run '^TestLifeSequences$$' ./internal/lifeseq -lifeseq.sequences=$(SEQUENCES)
 
 bench: oracle
 	$(GO) test -run '^$$' -bench . -benchmem ./...

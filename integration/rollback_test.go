@@ -108,8 +108,9 @@ func TestRollbackRefusesAnotherAccount(t *testing.T) {
 	}
 }
 
-// The same on a snapshot: sync, rollback, prune, rollback, through the
-// binary; the file comes back byte for byte each time.
+// The same on a snapshot: sync, rollback, rollback of the rollback, prune,
+// rollback, through the binary; the file comes back byte for byte each
+// time.
 func TestRollbackOfSyncBackupOnSnapshot(t *testing.T) {
 	st := syncState(t)
 	st.Principals[0].InlinePolicies = append(st.Principals[0].InlinePolicies, namedDoc("existing", filler(15)))
@@ -144,11 +145,18 @@ func TestRollbackOfSyncBackupOnSnapshot(t *testing.T) {
 	if !strings.Contains(string(synced), managedName(jane)) {
 		t.Fatal("test setup: Jane's grant did not fall back to a managed policy")
 	}
-	runOK("rollback", "--yes", "--state", path, b)
+	rb := backupOf(runOK("rollback", "--yes", "--state", path, b))
 	if now, _ := os.ReadFile(path); string(now) != string(original) {
 		t.Fatalf("the rollback of the sync did not restore the file:\n%s", now)
 	}
-	runOK("sync", "-f", both, "--yes", "--state", path)
+	// The rollback's own backup says whose the managed policy is, so the
+	// rollback can be rolled back too (it failed with "no user or role in
+	// the state has the managed policy attached"; found by the sequence
+	// test, internal/lifeseq).
+	runOK("rollback", "--yes", "--state", path, rb)
+	if now, _ := os.ReadFile(path); string(now) != string(synced) {
+		t.Fatalf("the rollback of the rollback did not bring the sync back:\n%s", now)
+	}
 	synced, _ = os.ReadFile(path)
 	b = backupOf(runOK("sync", "-f", bobOnly, "--yes", "--prune", "--state", path))
 	runOK("rollback", "--yes", "--state", path, b)

@@ -50,7 +50,7 @@ func applyCommand(s *streams) *command {
 				"without a terminal it needs --yes. With PLAN.json it applies that saved plan exactly, and refuses\n" +
 				"it if any document changed since. Every document is backed up before the first write;\n" +
 				"'bucketgrant rollback BACKUP' restores them. With nothing to change it says so and exits 0.",
-			Flags: append(append(selectionFlags(), writeFlags()...), awsFlags()...),
+			Flags: append(append(append(selectionFlags(), dropOldKeysFlag()), writeFlags()...), awsFlags()...),
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() > 1 {
 					return usagef("apply takes at most one plan file, got %d arguments", c.Args().Len())
@@ -290,7 +290,7 @@ func readPlanFile(path string) (*diff.Plan, error) {
 func optionsOf(p *diff.Plan) diff.Options {
 	g := p.Grant
 	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia,
-		KMSThroughS3: g.KMSThroughS3, RemoveOrphanedPrincipals: g.RemoveOrphanedPrincipals, ToolVersion: versionString()}
+		KMSThroughS3: g.KMSThroughS3, RemoveOrphanedPrincipals: g.RemoveOrphanedPrincipals, DropOldKeys: g.DropOldKeys, ToolVersion: versionString()}
 }
 
 // verifier checks the result of a write run and says what it found; nil
@@ -400,10 +400,17 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 		res.Status = statusFailed
 		return err
 	}
-	r, err := apply.Apply(ctx, store, p, apply.Options{
+	opts := apply.Options{
 		BackupDir: w.backupDir, KeyPolicyCaller: caller, KeyPolicyCallerFor: w.callerFor,
 		Logf: func(format string, args ...any) { fmt.Fprintf(w.s.err, format+"\n", args...) },
-	})
+	}
+	if w.backup != nil {
+		// A rollback's own backup records whose each identity document is
+		// and where each bucket is, as the backup it restores did, so that
+		// it can be rolled back too (a sync's plan has no one subject).
+		opts.PrincipalOf, opts.RegionOf = w.backup.PrincipalOf, w.backup.RegionOf
+	}
+	r, err := apply.Apply(ctx, store, p, opts)
 	if r != nil {
 		res.Written, res.Backup = nonNil(r.Written), r.BackupPath
 	}

@@ -46,6 +46,11 @@ func selectionFlags() []cli.Flag {
 	}
 }
 
+// dropOldKeysFlag is plan's and apply's --drop-old-keys.
+func dropOldKeysFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "drop-old-keys", Usage: "after the bucket's default key changed: stop granting the keys it used before (objects written under them can then no longer be read)"}
+}
+
 // selection is what a plan is about.
 type selection struct {
 	diff.Options
@@ -59,6 +64,7 @@ func readSelection(c *cli.Context, s *streams) (*selection, error) {
 	sel.Principal, sel.Bucket, sel.Prefix = c.String("principal"), c.String("bucket"), c.String("prefix")
 	sel.KMSVia, sel.KMSThroughS3 = c.String("kms-via"), c.Bool("kms-through-s3")
 	sel.RemoveOrphanedPrincipals = c.Bool("remove-orphaned-principals")
+	sel.DropOldKeys = c.Bool("drop-old-keys")
 	sel.ToolVersion = versionString()
 	if text := c.String("from-error"); text != "" {
 		if err := fromError(sel, text, s); err != nil {

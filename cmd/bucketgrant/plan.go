@@ -22,7 +22,7 @@ func planCommand(s *streams) *command {
 			Description: "Reads the key policy, the principal's IAM policies and the bucket policy (from AWS, or from\n" +
 				"--state FILE), and shows the smallest change that grants the access, per document, with the\n" +
 				"reason for each statement. Nothing is written. --out saves the plan for 'bucketgrant apply FILE'.",
-			Flags: append(append(selectionFlags(),
+			Flags: append(append(selectionFlags(), dropOldKeysFlag(),
 				&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, or json (the plan as data: docs/plan-schema.md)"},
 				&cli.StringFlag{Name: "out", Usage: "also save the plan to this file (mode 0600), to apply it later with: bucketgrant apply FILE"},
 				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes to make"},

@@ -33,6 +33,7 @@ func syncCommand(s *streams) *command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "show what would change; write nothing"},
 				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when drift is found, something is to prune, or a grant is broader than declared"},
 				&cli.BoolFlag{Name: "prune", Usage: "make the file the truth for the buckets it names: remove bucketgrant's statements of grants no longer in it, narrow those it declares narrower"},
+				&cli.BoolFlag{Name: "drop-old-keys", Usage: "for every grant: stop granting the keys its bucket used before its default key now (a grant's drop_old_keys does it for one)"},
 				&cli.StringFlag{Name: "shard", Usage: "do only shard K (0..N-1) of N; no two shards write the same document", EnvVars: []string{"BUCKETGRANT_SHARD"}},
 				&cli.IntFlag{Name: "parallel", Value: 8, Usage: "AWS calls in flight at most"},
 				&cli.StringFlag{Name: "state", Usage: "run on this snapshot file instead of AWS"},
@@ -53,7 +54,7 @@ func syncCommand(s *streams) *command {
 				}
 				o := syncOptions{
 					file: c.String("file"), yes: c.Bool("yes"), dryRun: c.Bool("dry-run"), detailed: c.Bool("detailed-exitcode"),
-					prune: c.Bool("prune"), shard: c.String("shard"), parallel: c.Int("parallel"), statePath: c.String("state"),
+					prune: c.Bool("prune"), dropOldKeys: c.Bool("drop-old-keys"), shard: c.String("shard"), parallel: c.Int("parallel"), statePath: c.String("state"),
 					format: c.String("format"), logFormat: c.String("log-format"), backupDir: c.String("backup-dir"),
 					region: c.String("region"), endpoint: c.String("endpoint-url"), debug: c.Bool("debug") || debugEnabled,
 					maxAttempts: c.Int("max-attempts"), maxBackoff: c.Duration("retry-max-backoff"), timeout: c.Duration("timeout"),
@@ -87,7 +88,7 @@ func syncCommand(s *streams) *command {
 type syncOptions struct {
 	file                  string
 	yes, dryRun, detailed bool
-	prune                 bool
+	prune, dropOldKeys    bool
 	shard                 string
 	parallel              int
 	statePath             string
@@ -124,6 +125,11 @@ func runSync(ctx context.Context, o syncOptions, s *streams) error {
 	f, err := grantsync.LoadFile(o.file)
 	if err != nil {
 		return err
+	}
+	if o.dropOldKeys {
+		for i := range f.Grants {
+			f.Grants[i].DropOldKeys = true
+		}
 	}
 	cfg := grantsync.Config{File: f, StatePath: o.statePath, Prune: o.prune, DryRun: o.dryRun, Parallel: o.parallel,
 		BackupDir: o.backupDir, ToolVersion: versionString(), Log: newLogger(s.err, o.logFormat, o.debug)}

@@ -479,19 +479,28 @@ func StatementsKept(p *diff.Plan) error {
 			return fmt.Errorf("%s: after: %w", ch.Document.ID(), err)
 		}
 		removed := map[int]bool{}
-		extended := map[string]bool{}
+		extended, narrowed := map[string]bool{}, map[string]bool{}
 		for _, s := range ch.Statements {
 			switch s.Op {
 			case diff.OpRemove, diff.OpRemovePrincipals:
 				removed[s.Index] = true
 			case diff.OpExtend, diff.OpRewrite:
 				extended[s.Sid] = true
+			case diff.OpNarrow:
+				narrowed[s.Sid] = true
 			}
 		}
 		kind := docKind(ch.Document.Kind)
 		grant := diff.GrantID{Principal: c.plan.Subject.PrincipalARN, Bucket: c.plan.Grant.Bucket, Prefix: c.plan.Grant.Prefix}
 		for i, st := range before.Statements() {
 			if removed[i] {
+				continue
+			}
+			if narrowed[st.Sid] {
+				// Only bucketgrant's own statement may be narrowed.
+				if _, owned := diff.OwnedPurpose(st, kind, grant); !owned {
+					bad = append(bad, fmt.Sprintf("%s: statement %d (Sid %s) is not bucketgrant's, yet it was narrowed", ch.Document.ID(), i, st.Sid))
+				}
 				continue
 			}
 			if extended[st.Sid] {

@@ -36,6 +36,7 @@ type StateStore struct {
 
 	mu       sync.Mutex
 	st       *state.State      // the copy the writes go to
+	written  bool              // a write went to st since it was parsed
 	lastSum  [sha256.Size]byte // the file's digest at the last read, and its parse
 	last     *state.State
 	lastStat os.FileInfo // the file's size, time and identity at that read
@@ -105,13 +106,18 @@ func (s *StateStore) reload() error {
 	if err != nil {
 		return fmt.Errorf("reading the state file: %w", err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.written && bytes.Equal(data, s.original) {
+		// The copy was parsed from these very bytes and nothing was
+		// written to it yet: parsing them again gives the same copy.
+		return nil
+	}
 	st, err := snapshot.Parse(s.path, data)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.original, s.st = data, st
+	s.original, s.st, s.written = data, st, false
 	return nil
 }
 
@@ -268,6 +274,7 @@ func (s *StateStore) Delete(_ context.Context, ref diff.DocRef) error {
 func (s *StateStore) change(ch diff.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.written = true
 	p := &diff.Plan{Changes: []diff.Change{ch}, Subject: diff.Subject{PrincipalARN: s.ownerIn(s.st, ch.Document)}}
 	if ch.Document.Kind == diff.DocBucketPolicy {
 		p.Grant.Bucket = bucketOf(ch.Document)

@@ -319,7 +319,7 @@ func (m *merge) rewrite(t *target, i int, s policy.Statement, purpose string, g 
 	if old := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == m.p.key.ARN }); len(old) > 0 {
 		ref := t.ref
 		m.p.warn(Warning{Kind: WarnOldKey, Document: &ref,
-			Message: fmt.Sprintf("bucketgrant's KMS statement %s also names %s, which the bucket used before %s: objects written under it still need it, so it stays granted; remove it from the statement once no object uses it", s.Sid, strings.Join(old, ", "), m.p.key.ARN)})
+			Message: fmt.Sprintf("bucketgrant's KMS statement %s also names %s, which the bucket used before %s: objects written under it still need it, so it stays granted; plan with --drop-old-keys to remove it once no object uses it", s.Sid, strings.Join(old, ", "), m.p.key.ARN)})
 	}
 	want := m.statement(t, s.Sid, purpose, actions, keys)
 	wantDoc, err := policy.Parse(statementDoc(want), t.kind)

@@ -49,6 +49,7 @@ type Grant struct {
 	KMSVia                   string  `json:"kms_via"`
 	KMSThroughS3             bool    `json:"kms_through_s3,omitempty"`
 	RemoveOrphanedPrincipals bool    `json:"remove_orphaned_principals,omitempty"`
+	DropOldKeys              bool    `json:"drop_old_keys,omitempty"`
 }
 
 // Subject is what the plan found the grant to be about.

@@ -22,7 +22,10 @@ type Options struct {
 	KMSVia                   string
 	KMSThroughS3             bool
 	RemoveOrphanedPrincipals bool
-	ToolVersion              string
+	// DropOldKeys removes from the grant's statements the keys the
+	// bucket's default encryption used before its key now (rekey.go).
+	DropOldKeys bool
+	ToolVersion string
 	// Now is the time requests are judged at (aws:CurrentTime); zero
 	// means the time of planning.
 	Now time.Time
@@ -101,7 +104,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanGrant,
 		Grant: Grant{
 			Principal: opts.Principal, Bucket: opts.Bucket, Prefix: opts.Prefix, KMSVia: opts.KMSVia,
-			KMSThroughS3: opts.KMSThroughS3, RemoveOrphanedPrincipals: opts.RemoveOrphanedPrincipals,
+			KMSThroughS3: opts.KMSThroughS3, RemoveOrphanedPrincipals: opts.RemoveOrphanedPrincipals, DropOldKeys: opts.DropOldKeys,
 		},
 		Requests: []Request{}, Changes: []Change{}, Blockers: []Blocker{}, Warnings: []Warning{},
 		NotEvaluated: []string{"service control policies (SCPs)", "resource control policies (RCPs)", "VPC endpoint policies", "session policies"},
@@ -122,6 +125,9 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 		return p.plan, nil
 	}
 	if err := p.solve(); err != nil {
+		return nil, err
+	}
+	if err := p.oldKeys(); err != nil {
 		return nil, err
 	}
 	p.finishProtected()

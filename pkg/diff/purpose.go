@@ -15,8 +15,9 @@ const (
 )
 
 // OpNarrow takes actions out of one of bucketgrant's own statements that
-// its grant, as now declared, no longer asks for (sync --prune); Actions
-// lists what was taken out.
+// its grant, as now declared, no longer asks for (sync --prune; Actions
+// lists what was taken out), or keys the bucket no longer uses out of its
+// KMS statement (--drop-old-keys).
 const OpNarrow = "narrow"
 
 // PurposeActions lists the actions bucketgrant writes in a statement of the

@@ -44,6 +44,11 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 	m := newMerge(p)
 	targets := []*target{m.key, m.bucket}
 	targets = append(targets, p.identityTargets()...)
+	olds, err := p.oldKeyTargets(ids)
+	if err != nil {
+		return nil, err
+	}
+	targets = append(targets, olds...)
 	for _, t := range targets {
 		if t == nil || t.before == nil {
 			continue
@@ -135,6 +140,58 @@ func (p *planner) identityTargets() []*target {
 		}
 	}
 	return out
+}
+
+// oldKeyTargets are the policies of the state's other keys that hold a
+// KMS statement of one of the grants: the bucket's earlier keys, whose
+// statements stay after a re-keying (objects written under them still need
+// them) until the grant is revoked or the old keys are dropped. A snapshot
+// holds every key; read from AWS, the state holds the bucket's key only.
+func (p *planner) oldKeyTargets(ids []GrantID) ([]*target, error) {
+	var out []*target
+	for _, arn := range p.oldKeyARNs(ids) {
+		k := p.st.FindKey(arn)
+		ref := DocRef{Kind: DocKeyPolicy, ARN: k.ARN, Account: accountOf(k.ARN)}
+		d, err := p.parse(k.Policy, policy.KindKeyPolicy, ref, keyPolicyName(k.ARN))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &target{ref: ref, kind: policy.KindKeyPolicy, before: d})
+	}
+	return out, nil
+}
+
+// oldKeyARNs lists the state's keys, other than the bucket's, whose
+// policy holds a KMS statement of one of the grants.
+func (p *planner) oldKeyARNs(ids []GrantID) []string {
+	var out []string
+	for i := range p.st.Keys {
+		k := &p.st.Keys[i]
+		if (p.key != nil && k.ARN == p.key.ARN) || k.Policy == nil {
+			continue
+		}
+		if holdsOwned(k.Policy, policy.KindKeyPolicy, ids) {
+			out = append(out, k.ARN)
+		}
+	}
+	return out
+}
+
+// holdsOwned reports whether a document holds a KMS statement bucketgrant
+// owns for one of the grants. A document that does not parse holds none.
+func holdsOwned(doc *state.Doc, kind policy.Kind, ids []GrantID) bool {
+	c := parseCached(doc.Text, kind)
+	if c.err != nil {
+		return false
+	}
+	for _, s := range c.doc.Statements() {
+		for _, id := range ids {
+			if Owned(s, kind, id, purposeKMS) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // revokeFrom removes, from a copy of the target's document, the statements

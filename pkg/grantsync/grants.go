@@ -74,6 +74,9 @@ type Grant struct {
 	Access    []diff.Level // nil: the planner's default
 	Prefix    string
 	KMSVia    string
+	// DropOldKeys: stop granting the keys the bucket used before its key
+	// now (drop_old_keys; diff.Options.DropOldKeys).
+	DropOldKeys bool
 	// Line is where the grant starts in the file, for messages.
 	Line int
 }
@@ -103,7 +106,7 @@ func (f *File) BucketAccount(g Grant) string {
 
 // Options returns the planner's options for a grant.
 func (f *File) Options(g Grant, toolVersion string) diff.Options {
-	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia, ToolVersion: toolVersion}
+	return diff.Options{Principal: g.Principal, Bucket: g.Bucket, Access: g.Access, Prefix: g.Prefix, KMSVia: g.KMSVia, DropOldKeys: g.DropOldKeys, ToolVersion: toolVersion}
 }
 
 // LoadFile reads and parses a grants file.
@@ -256,6 +259,19 @@ func (p *parser) str(n *yaml.Node, path string) (string, bool) {
 	return n.Value, true
 }
 
+func (p *parser) boolean(n *yaml.Node, path string) (bool, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		p.errorf(n, path, "expected true or false, found %s %s", kindName(n), n.Value)
+		return false, false
+	}
+	v, err := strconv.ParseBool(n.Value)
+	if err != nil {
+		p.errorf(n, path, "expected true or false, found %q", n.Value)
+		return false, false
+	}
+	return v, true
+}
+
 func (p *parser) integer(n *yaml.Node, path string) (int, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		p.errorf(n, path, "expected a number, found %s", kindName(n))
@@ -403,7 +419,7 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 		p.errorf(n, "grants", "expected a list of grants, found %s", kindName(n))
 		return
 	}
-	first := map[string]int{}
+	first := map[string]Grant{}
 	for i, e := range n.Content {
 		path := fmt.Sprintf("grants[%d]", i)
 		g := Grant{Line: e.Line, Access: f.Defaults.Access, KMSVia: f.Defaults.KMSVia}
@@ -441,8 +457,11 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 			case "kms_via":
 				g.KMSVia = p.kmsVia(v, path+".kms_via")
 				ok = ok && g.KMSVia != ""
+			case "drop_old_keys":
+				b, good := p.boolean(v, path+".drop_old_keys")
+				g.DropOldKeys, ok = b, ok && good
 			default:
-				p.errorf(k, path, "unknown field %q (expected principal, bucket, access, prefix, kms_via)", key)
+				p.errorf(k, path, "unknown field %q (expected principal, bucket, access, prefix, kms_via, drop_old_keys)", key)
 				ok = false
 			}
 		})
@@ -460,13 +479,31 @@ func (p *parser) grants(n *yaml.Node, f *File) {
 		if !ok {
 			continue
 		}
-		if line, dup := first[g.Key()]; dup {
-			p.errorf(e, path, "duplicate grant: %s is already granted at line %d; merge the two entries' access into one", g, line)
+		// A principal is its account, type and name: IAM names are unique
+		// in an account and the path is not part of who it is, so two
+		// spellings of one user would write the same statements.
+		key := identityKey(g.Principal) + "|" + g.Bucket + "|" + g.Prefix
+		if prev, dup := first[key]; dup {
+			if prev.Principal != g.Principal {
+				p.errorf(e, path, "duplicate grant: %s on %s is already granted at line %d as %s (the same principal: a path is not part of its identity); merge the two entries into one", g.Principal, g.Bucket, prev.Line, prev.Principal)
+			} else {
+				p.errorf(e, path, "duplicate grant: %s is already granted at line %d; merge the two entries' access into one", g, prev.Line)
+			}
 			continue
 		}
-		first[g.Key()] = g.Line
+		first[key] = g
 		f.Grants = append(f.Grants, g)
 	}
+}
+
+// identityKey names a user or role by partition, account, type and name,
+// without its path.
+func identityKey(arn string) string {
+	a, err := state.ParseARN(arn)
+	if err != nil {
+		return arn
+	}
+	return a.Partition + ":" + a.Account + ":" + state.KindOf(arn) + ":" + arn[strings.LastIndexByte(arn, '/')+1:]
 }
 
 // checkPrincipal accepts IAM user and role ARNs: grants name what a policy

@@ -81,6 +81,12 @@ func TestParseErrors(t *testing.T) {
 		{"bad bucket", head + "  - principal: " + jane + "\n    bucket: B/x\n", []string{"g.yaml:4: grants[0].bucket:"}},
 		{"wildcard prefix", head + "  - principal: " + jane + "\n    bucket: b-one\n    prefix: a*\n", []string{"g.yaml:5: grants[0].prefix:"}},
 		{"duplicate grant", head + "  - principal: " + jane + "\n    bucket: b-one\n  - principal: " + jane + "\n    bucket: b-one\n", []string{"g.yaml:5: grants[1]: duplicate grant", "at line 3"}},
+		// Issue 14: two spellings of one user (with and without a path)
+		// were merged into one grant's statements.
+		{"one principal spelled twice", head + "  - principal: " + jane + "\n    bucket: b-one\n  - principal: arn:aws:iam::111122223333:user/team/Jane\n    bucket: b-one\n",
+			[]string{"g.yaml:5: grants[1]: duplicate grant: arn:aws:iam::111122223333:user/team/Jane on b-one is already granted at line 3 as " + jane}},
+		{"drop_old_keys not a boolean", head + "  - principal: " + jane + "\n    bucket: b-one\n    drop_old_keys: sure\n",
+			[]string{"g.yaml:5: grants[0].drop_old_keys: expected true or false"}},
 		{"duplicate key", head + "  - principal: " + jane + "\n    principal: " + jane + "\n    bucket: b-one\n", []string{"g.yaml:4: grants[0]: field \"principal\" is given twice (first at line 3)"}},
 		{"bad version", "version: 2\ngrants: []\n", []string{"g.yaml:1: version: version 2 is not supported"}},
 		{"missing version", "grants: []\n", []string{"missing field version"}},
@@ -146,7 +152,7 @@ func TestSchemaMatchesParser(t *testing.T) {
 	if want := []string{"buckets", "credentials", "defaults", "grants", "version"}; !slices.Equal(top, want) {
 		t.Errorf("schema top-level fields %v, parser %v", top, want)
 	}
-	if got, want := keys(schema.Properties["grants"].Items.Properties), []string{"access", "bucket", "kms_via", "prefix", "principal"}; !slices.Equal(got, want) {
+	if got, want := keys(schema.Properties["grants"].Items.Properties), []string{"access", "bucket", "drop_old_keys", "kms_via", "prefix", "principal"}; !slices.Equal(got, want) {
 		t.Errorf("schema grant fields %v, parser %v", got, want)
 	}
 	if got, want := keys(schema.Properties["defaults"].Properties), []string{"access", "kms_via"}; !slices.Equal(got, want) {
@@ -160,7 +166,7 @@ credentials:
   accounts: {"111122223333": {profile: q, role: "arn:aws:iam::111122223333:role/r"}}
 buckets: {b-one: {account: "111122223333"}}
 grants:
-  - {principal: "arn:aws:iam::111122223333:role/R", bucket: b-one, access: [read], prefix: x/, kms_via: identity}
+  - {principal: "arn:aws:iam::111122223333:role/R", bucket: b-one, access: [read], prefix: x/, kms_via: identity, drop_old_keys: true}
 `))
 	if err != nil {
 		t.Error(err)
