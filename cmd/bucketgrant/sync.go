@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -122,6 +123,13 @@ func (o syncOptions) validate() error {
 }
 
 func runSync(ctx context.Context, o syncOptions, s *streams) error {
+	// A sync holds a whole organisation's documents at once: collecting
+	// garbage sooner than Go's default (100) keeps a 10,000-grant run
+	// under 300 MB (about 255 MB instead of 300-370) for some more CPU.
+	// GOGC, when set, decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(60)
+	}
 	f, err := grantsync.LoadFile(o.file)
 	if err != nil {
 		return err
