@@ -28,6 +28,11 @@ type index struct {
 	byName     map[string]int // account|kind|name -> principal
 }
 
+// scanMax is the length up to which a scan is cheaper than the index (a
+// scan of a few entries takes nanoseconds; the index's lookup, through a
+// weak pointer and a sync.Map, about half a microsecond).
+const scanMax = 64
+
 // stateIndex holds a State's index. It lives beside the State, in a table
 // keyed by a weak pointer to it, not in a field: a State stays a plain value
 // that go-cmp and == compare by its exported content, and an entry goes

@@ -11,7 +11,7 @@ import (
 // concurrent use (go test -race).
 func TestIndexFollowsTheSlices(t *testing.T) {
 	s := &State{}
-	for i := range 50 {
+	for i := range 3 * scanMax {
 		s.Principals = append(s.Principals, Principal{ARN: fmt.Sprintf("arn:aws:iam::111122223333:user/team/u%d", i)})
 		s.Buckets = append(s.Buckets, Bucket{Name: fmt.Sprintf("b%d", i)})
 		s.Keys = append(s.Keys, Key{ARN: fmt.Sprintf("arn:aws:kms:us-east-1:111122223333:key/k%d", i)})
@@ -78,10 +78,13 @@ func TestIndexFollowsTheSlices(t *testing.T) {
 	wg.Wait()
 }
 
-// TestIndexOfACopy: a State copied by value shares the index until one of
-// the two changes its slices; lookups in both stay right.
+// TestIndexOfACopy: a State copied by value has an index of its own;
+// lookups in both stay right as either changes.
 func TestIndexOfACopy(t *testing.T) {
 	s := &State{Buckets: []Bucket{{Name: "a"}, {Name: "b"}}}
+	for i := range 2 * scanMax {
+		s.Buckets = append(s.Buckets, Bucket{Name: fmt.Sprintf("x%d", i)})
+	}
 	if s.FindBucket("b") == nil {
 		t.Fatal("b not found")
 	}

@@ -178,8 +178,10 @@ func (s *State) FindBucket(name string) *Bucket {
 	if s == nil {
 		return nil
 	}
-	if i, ok := s.lookup().bucket[name]; ok && i < len(s.Buckets) && s.Buckets[i].Name == name {
-		return &s.Buckets[i]
+	if len(s.Buckets) > scanMax {
+		if i, ok := s.lookup().bucket[name]; ok && i < len(s.Buckets) && s.Buckets[i].Name == name {
+			return &s.Buckets[i]
+		}
 	}
 	for i := range s.Buckets {
 		if s.Buckets[i].Name == name {
@@ -194,8 +196,10 @@ func (s *State) FindKey(arn string) *Key {
 	if s == nil {
 		return nil
 	}
-	if i, ok := s.lookup().key[arn]; ok && i < len(s.Keys) && s.Keys[i].ARN == arn {
-		return &s.Keys[i]
+	if len(s.Keys) > scanMax {
+		if i, ok := s.lookup().key[arn]; ok && i < len(s.Keys) && s.Keys[i].ARN == arn {
+			return &s.Keys[i]
+		}
 	}
 	for i := range s.Keys {
 		if s.Keys[i].ARN == arn {
@@ -214,13 +218,15 @@ func (s *State) FindPrincipal(arn string) *Principal {
 	if s == nil {
 		return nil
 	}
-	ix := s.lookup()
-	if i, ok := ix.principal[arn]; ok && i < len(s.Principals) && s.Principals[i].ARN == arn {
-		return &s.Principals[i]
-	}
-	if k := queryNameKey(arn); k != "" {
-		if i, ok := ix.byName[k]; ok && i < len(s.Principals) && nameKey(s.Principals[i].ARN) == k {
+	if len(s.Principals) > scanMax {
+		ix := s.lookup()
+		if i, ok := ix.principal[arn]; ok && i < len(s.Principals) && s.Principals[i].ARN == arn {
 			return &s.Principals[i]
+		}
+		if k := queryNameKey(arn); k != "" {
+			if i, ok := ix.byName[k]; ok && i < len(s.Principals) && nameKey(s.Principals[i].ARN) == k {
+				return &s.Principals[i]
+			}
 		}
 	}
 	for i := range s.Principals {
