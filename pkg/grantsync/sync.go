@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"runtime"
 	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
@@ -114,6 +111,17 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	refs := make([]diff.DocRef, len(run.Plan.Changes))
+	for i, ch := range run.Plan.Changes {
+		refs[i] = ch.Document
+	}
+	// Against AWS, verification is planned while the writes wait on the
+	// network (verify.go). A snapshot file is written in memory: there is
+	// nothing to wait on, and the run's memory would hold a second state.
+	var spec *speculation
+	if c.StatePath == "" {
+		spec = c.speculate(ctx, st, run, refs)
+	}
 	var written atomic.Int64
 	total := len(run.Plan.Changes)
 	counting := &countingStore{Store: store, onWrite: func() { c.progress("writing", int(written.Add(1)), total) }}
@@ -136,6 +144,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 		rep.Summary.Written, rep.Summary.Backup = len(res.Written), res.BackupPath
 	}
 	if err != nil {
+		spec.stop()
 		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
@@ -151,7 +160,7 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	// after); verifying needs neither, so it is let go before verifying
 	// reads everything back.
 	run.Plan = nil
-	if err := c.verify(ctx, store, st, run, res); err != nil {
+	if err := c.verify(ctx, store, st, run, refs, res, spec); err != nil {
 		return nil, err
 	}
 	return c.finish(rep), nil
@@ -324,105 +333,6 @@ func (c *Config) store(run *Run) (apply.Store, error) {
 	}
 	return c.Accounts.Store(func(ref diff.DocRef) string { return run.Principals[ref.ID()] },
 		func(bucket string) string { return run.Regions[bucket] }), nil
-}
-
-// verify reads every written document back and plans every grant again on
-// the state as it now is: a grant whose plan is not empty was not fixed.
-func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State, run *Run, res *apply.Result) error {
-	c.progress("verifying", 0, len(res.Written))
-	after := CloneState(st)
-	// Read back concurrently (the reads are independent), then put them
-	// into the state in order.
-	type readBack struct {
-		text   string
-		exists bool
-		err    error
-	}
-	got := make([]readBack, len(res.Written))
-	sem := make(chan struct{}, c.Parallel)
-	var wg sync.WaitGroup
-	for i, ref := range res.Written {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			text, exists, err := store.Read(ctx, ref)
-			got[i] = readBack{text, exists, err}
-		}()
-	}
-	wg.Wait()
-	for i, ref := range res.Written {
-		text, exists, err := got[i].text, got[i].exists, got[i].err
-		if err != nil {
-			return fmt.Errorf("verifying: reading back the %s: %w", ref.ID(), err)
-		}
-		ch := diff.Change{Document: ref, Action: diff.ActionDelete}
-		if exists {
-			ch.Action, ch.After = diff.ActionUpdate, text
-			if apply.DocIn(after, ref, run.Principals[ref.ID()]) == nil {
-				ch.Action = diff.ActionCreate
-			}
-		}
-		p := &diff.Plan{Changes: []diff.Change{ch}, Grant: diff.Grant{Bucket: bucketOfRef(ref)}, Subject: diff.Subject{PrincipalARN: run.Principals[ref.ID()]}}
-		if err := apply.ToState(after, p); err != nil {
-			return fmt.Errorf("verifying: %w", err)
-		}
-	}
-	// Planning again only reads the state: it runs on every core, a group
-	// of grants at a time. The grants of a group share their bucket's and
-	// key's policies, so the planner's cache of parsed documents finds
-	// them while the group is planned.
-	groups := map[string][]*GrantResult{}
-	var order []string
-	for _, r := range run.Results {
-		if r.Status != StatusDrift && r.Status != StatusInSync {
-			continue
-		}
-		g := "bucket:" + r.Grant.Bucket
-		if k := after.KeyForBucket(after.FindBucket(r.Grant.Bucket)); k != nil {
-			g = "key:" + k.ARN
-		}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], r)
-	}
-	work := make(chan []*GrantResult)
-	var planners sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		planners.Add(1)
-		go func() {
-			defer planners.Done()
-			for group := range work {
-				for _, r := range group {
-					p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
-					switch {
-					case err != nil:
-						r.Status, r.Reasons = StatusError, append(r.Reasons, "verifying after the write: "+err.Error())
-					case p.Blocked() || !p.Empty():
-						r.Status, r.Reasons = StatusError, append(r.Reasons, "the documents were written, but planning again still finds changes; run sync again, or look for another writer")
-					case r.Status == StatusDrift:
-						r.Status = StatusFixed
-					}
-				}
-			}
-		}()
-	}
-	for _, g := range order {
-		work <- groups[g]
-	}
-	close(work)
-	planners.Wait()
-	c.progress("verifying", len(res.Written), len(res.Written))
-	return nil
-}
-
-func bucketOfRef(ref diff.DocRef) string {
-	if ref.Kind != diff.DocBucketPolicy {
-		return ""
-	}
-	return ref.ARN[strings.LastIndex(ref.ARN, ":")+1:]
 }
 
 // countingStore reports each write, for the progress display.
