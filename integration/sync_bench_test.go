@@ -101,7 +101,7 @@ func BenchmarkSync(b *testing.B) {
 	}{
 		{"parallel=8", 8, awsstate.NoRateLimits()},
 		{"parallel=32", 32, awsstate.NoRateLimits()},
-		{"parallel=32/default-rate-limits", 32, awsstate.DefaultRateLimits()},
+		{"parallel=32,default-rate-limits", 32, awsstate.DefaultRateLimits()},
 	} {
 		b.Run(run.name, func(b *testing.B) {
 			for range b.N {
