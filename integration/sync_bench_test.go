@@ -3,7 +3,10 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,6 +133,7 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	srv.ResetCalls()
 	srv.SetLatency(awsfake.AnyOp, benchLatency)
 	b.StartTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	phaseStart, phase := start, ""
 	cfg.Progress = func(p string, done, total int) {
@@ -142,6 +146,7 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	}
 	rep, err := grantsync.Sync(ctx, cfg)
 	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
@@ -181,8 +186,10 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
-	b.Logf("parallel %d: %d grants, %d calls (%.2f per grant): %d reads (read-once floor %d, with the stale check and the verification %d), %d writes (%d documents changed); wall %s, floor %s (%.2fx)",
-		parallel, benchGrants, calls, float64(calls)/benchGrants, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), floor.Round(time.Millisecond), wall.Seconds()/floor.Seconds())
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.Logf("parallel %d: %d grants, %d calls (%.2f per grant): %d reads (read-once floor %d, with the stale check and the verification %d), %d writes (%d documents changed); wall %s, floor %s (%.2fx); CPU %s (the client and the test server, %d cores), load %s",
+		parallel, benchGrants, calls, float64(calls)/benchGrants, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), floor.Round(time.Millisecond), wall.Seconds()/floor.Seconds(),
+		cpu.Round(time.Millisecond), runtime.GOMAXPROCS(0), loadAverage())
 	if len(limits) > 0 {
 		// The floor the client-side limits set: per account, the calls of
 		// each limited kind over its rate (the organisation spreads its
@@ -197,6 +204,28 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 		b.Logf("the default rate limits alone need %s per account", limited.Round(time.Millisecond))
 	}
 	b.Logf("calls by operation: %v", counts)
+}
+
+// cpuTime is the CPU time the process has used, user and system: the
+// client and the test server both, since the server runs in the process.
+// Beside the wall time it tells a run slowed by its own work from one
+// slowed by the machine's other load.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the machine's load over the last minute, from
+// /proc/loadavg ("?" elsewhere).
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 // limitedCalls sums the calls by the rate-limit key that governs them

@@ -63,6 +63,9 @@ func Sync(ctx context.Context, c Config) (*Report, error) {
 	if c.Parallel <= 0 {
 		c.Parallel = 8
 	}
+	if c.Accounts != nil {
+		c.Accounts.inFlight(c.Parallel)
+	}
 	log := c.log()
 	grants := c.File.Grants
 	if c.StatePath != "" && !c.DryRun {
