@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -129,7 +130,9 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 		cfg, err := env.Config(ctx, account, "")
 		return cfg, "admin of " + account, err
 	}}
-	cfg := grantsync.Config{File: f, Accounts: accounts, Parallel: parallel, BackupDir: b.TempDir(), ToolVersion: "bench"}
+	var logged strings.Builder
+	cfg := grantsync.Config{File: f, Accounts: accounts, Parallel: parallel, BackupDir: b.TempDir(), ToolVersion: "bench",
+		Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	srv.ResetCalls()
 	srv.SetLatency(awsfake.AnyOp, benchLatency)
 	b.StartTimer()
@@ -204,6 +207,11 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 		b.Logf("the default rate limits alone need %s per account", limited.Round(time.Millisecond))
 	}
 	b.Logf("calls by operation: %v", counts)
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "msg=verifying") {
+			b.Log(line)
+		}
+	}
 }
 
 // cpuTime is the CPU time the process has used, user and system: the

@@ -239,6 +239,7 @@ func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State,
 		got[ref.ID()] = read[i].readBack
 	}
 	verdicts := spec.outcome(got)
+	c.log().Info("verifying", "documents", len(res.Written), "planned_while_writing", verdicts != nil)
 	if verdicts == nil {
 		after, err := stateAfter(st, run, refs, got)
 		if err != nil {
