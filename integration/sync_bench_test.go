@@ -7,11 +7,13 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
@@ -126,8 +128,10 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	flight := &inFlight{}
 	accounts := &grantsync.Accounts{RateLimits: limits, Load: func(ctx context.Context, account string, _ grantsync.Account) (aws.Config, string, error) {
 		cfg, err := env.Config(ctx, account, "")
+		flight.watch(&cfg)
 		return cfg, "admin of " + account, err
 	}}
 	var logged strings.Builder
@@ -138,6 +142,7 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	b.StartTimer()
 	cpu0 := cpuTime()
 	start := time.Now()
+	flight.start(start)
 	phaseStart, phase := start, ""
 	cfg.Progress = func(p string, done, total int) {
 		if p != phase {
@@ -150,6 +155,7 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	rep, err := grantsync.Sync(ctx, cfg)
 	wall := time.Since(start)
 	cpu := cpuTime() - cpu0
+	idle, meanCall := flight.stop(time.Now())
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
@@ -190,6 +196,8 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(idle.Seconds(), "no-call-s")
+	b.ReportMetric(float64(meanCall)/float64(time.Millisecond), "call-ms")
 	b.Logf("parallel %d: %d grants, %d calls (%.2f per grant): %d reads (read-once floor %d, with the stale check and the verification %d), %d writes (%d documents changed); wall %s, floor %s (%.2fx); CPU %s (the client and the test server, %d cores), load %s",
 		parallel, benchGrants, calls, float64(calls)/benchGrants, r, readFloor, safeFloor, w, docs, wall.Round(time.Millisecond), floor.Round(time.Millisecond), wall.Seconds()/floor.Seconds(),
 		cpu.Round(time.Millisecond), runtime.GOMAXPROCS(0), loadAverage())
@@ -206,12 +214,88 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 		b.ReportMetric(limited.Seconds(), "rate-floor-s")
 		b.Logf("the default rate limits alone need %s per account", limited.Round(time.Millisecond))
 	}
+	// With the calls as long as they were, the calls alone need
+	// calls x mean call / parallel; the rest of the time with calls in
+	// flight is slots left empty (phase ends, a chain of reads that cannot
+	// start before the one before it).
+	busy := time.Duration(calls) * meanCall / time.Duration(parallel)
+	b.Logf("no call in flight for %s (the run's own work: planning, the backup); a call took %.1f ms on average as the client saw it (the server answers after %s); at that length the calls need %s, %.0f%% of the time with calls in flight",
+		idle.Round(time.Millisecond), float64(meanCall)/float64(time.Millisecond), benchLatency, busy.Round(time.Millisecond), 100*busy.Seconds()/(wall-idle).Seconds())
 	b.Logf("calls by operation: %v", counts)
 	for _, line := range strings.Split(logged.String(), "\n") {
 		if strings.Contains(line, "msg=verifying") {
 			b.Log(line)
 		}
 	}
+}
+
+// inFlight follows the calls in flight, to show where a run waits: the
+// time with no call in flight is the run working on its own (planning, the
+// backup), which no parallelism hides; the mean time of a call as the
+// client sees it is the server's latency plus the time the answer waited
+// for a core (more when the machine is busy).
+type inFlight struct {
+	mu        sync.Mutex
+	n, calls  int
+	idleSince time.Time
+	idle      time.Duration
+	callTime  time.Duration
+}
+
+// watch adds the tracking to an SDK configuration, around the sending of
+// each attempt (after signing and the rate limiter).
+func (f *inFlight) watch(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
+		return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("BenchInFlight",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				t0 := f.begin()
+				defer f.end(t0)
+				return next.HandleDeserialize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (f *inFlight) start(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n, f.calls, f.idle, f.callTime, f.idleSince = 0, 0, 0, 0, t
+}
+
+func (f *inFlight) begin() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := time.Now()
+	if f.n == 0 && !f.idleSince.IsZero() {
+		f.idle += t.Sub(f.idleSince)
+	}
+	f.n++
+	return t
+}
+
+func (f *inFlight) end(t0 time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := time.Now()
+	f.n--
+	f.calls++
+	f.callTime += t.Sub(t0)
+	if f.n == 0 {
+		f.idleSince = t
+	}
+}
+
+// stop returns the time with no call in flight and the mean call time.
+func (f *inFlight) stop(t time.Time) (idle, meanCall time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		f.idle += t.Sub(f.idleSince)
+	}
+	f.idleSince = time.Time{}
+	if f.calls > 0 {
+		meanCall = f.callTime / time.Duration(f.calls)
+	}
+	return f.idle, meanCall
 }
 
 // cpuTime is the CPU time the process has used, user and system: the
