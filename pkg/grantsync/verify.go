@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bucketgrant/bucketgrant/pkg/apply"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -155,6 +156,7 @@ type speculation struct {
 	done     chan struct{}
 	verdicts []recheck
 	err      error
+	waited   time.Duration // for it to end, once the documents were read back
 }
 
 // speculate starts planning every grant again on st with the plan's
@@ -209,7 +211,9 @@ func (s *speculation) outcome(got map[string]readBack) []recheck {
 		s.stop()
 		return nil
 	}
+	t := time.Now()
 	<-s.done
+	s.waited = time.Since(t)
 	s.cancel()
 	if s.err != nil {
 		return nil
@@ -251,7 +255,10 @@ func (c *Config) verify(ctx context.Context, store apply.Store, st *state.State,
 		got[ref.ID()] = read[i].readBack
 	}
 	verdicts := spec.outcome(got)
-	c.log().Info("verifying", "documents", len(res.Written), "planned_while_writing", verdicts != nil)
+	log := c.log()
+	if spec != nil {
+		log.Info("verifying", "documents", len(res.Written), "planned_while_writing", verdicts != nil, "waited", spec.waited.Round(time.Millisecond))
+	}
 	if verdicts == nil {
 		after, err := stateAfter(st, run, refs, got)
 		if err != nil {
