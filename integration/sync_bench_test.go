@@ -174,10 +174,12 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	// The floor of reading every document once with this reader: per
 	// account one sts:GetCallerIdentity and one kms:ListAliases (every
 	// alias of the region at once); per bucket HeadBucket, encryption,
-	// ownership and policy; per key DescribeKey and GetKeyPolicy; per role
-	// GetRole and the lists of its inline and attached policies (none
-	// exist yet, so nothing more to get).
-	readFloor := 2*benchAccounts + 4*benchBuckets + 2*benchKeys + 3*benchPrincipals
+	// ownership and policy; per key DescribeKey, GetKeyPolicy and
+	// ListGrants (the key's grants, which allow beside its policy); per
+	// role GetRole, the lists of its inline and attached policies and
+	// ListRoleTags (for aws:PrincipalTag conditions); none of the roles
+	// has a policy yet, so nothing more to get.
+	readFloor := 2*benchAccounts + 4*benchBuckets + 3*benchKeys + 4*benchPrincipals
 	// Writing keeps the stale check (one read right before each document's
 	// write) and the verification (one read back): 2 reads per written
 	// document on top of the floor.
