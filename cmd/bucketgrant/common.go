@@ -88,6 +88,9 @@ func readSelection(c *cli.Context, s *streams) (*selection, error) {
 		return nil, usagef("--bucket: %v", err)
 	}
 	sel.aws = awsOptions(c, s, sel.debug)
+	// Revoke and --drop-old-keys remove the grant's statements from keys
+	// the bucket used before: those keys must be read too.
+	sel.aws.OldKeys = sel.DropOldKeys || c.Command.Name == "revoke"
 	return sel, nil
 }
 

@@ -37,6 +37,12 @@ type Options struct {
 	Region string
 	// Parallel bounds the AWS calls in flight (default 8).
 	Parallel int
+	// OldKeys also reads the other customer managed keys of the bucket's
+	// account and region whose key policies name the principal (revoke,
+	// --drop-old-keys): after the bucket's default key changed, a grant's
+	// KMS statement can live in the policy of a key nothing else points
+	// to any more.
+	OldKeys bool
 	// MaxAttempts is how many times each AWS call is tried, the first try
 	// included, before its error is reported (0: the profile's max_attempts
 	// or AWS_MAX_ATTEMPTS, else the SDK's standard retryer's 3). Throttling,
@@ -94,7 +100,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	}
 	r := NewReaderFromConfig(c.Principal, rcfg, c.PathStyle)
 	r.PrincipalLabel, r.ResourceLabel = c.PrincipalLabel, c.ResourceLabel
-	r.Parallel, r.Logf = opts.Parallel, opts.Logf
+	r.Parallel, r.Logf, r.OldKeys = opts.Parallel, opts.Logf, opts.OldKeys
 	return r, nil
 }
 

@@ -39,6 +39,8 @@ type Reader struct {
 	Parallel int
 	// Logf narrates what was found that is not an error (may be nil).
 	Logf func(format string, args ...any)
+	// OldKeys: see Options.OldKeys (oldkeys.go).
+	OldKeys bool
 
 	semOnce sync.Once
 	sem     chan struct{}
@@ -218,6 +220,13 @@ func (r *Reader) ReadDetailed(ctx context.Context, principalARN, bucket string) 
 	st.Buckets = []state.Bucket{b}
 	if key != nil {
 		st.Keys = []state.Key{*key}
+		if r.OldKeys {
+			old, err := ru.oldKeys(ctx, b, key, principal)
+			if err != nil {
+				return nil, err
+			}
+			st.Keys = append(st.Keys, old...)
+		}
 	}
 	st.Principals = []state.Principal{principal}
 	return &Result{State: st,
