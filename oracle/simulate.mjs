@@ -20,7 +20,13 @@
 //    "resourceArn": "arn:aws:s3:::b1/k",
 //    "resourceAccount": "111122223333",
 //    "context": {"aws:SecureTransport": ["true"], "aws:TagKeys": ["a", "b"]},
+//    "scp": [{"target": "root r-ab12", "policies": [{"name": "p1", "policy": "<JSON>"}]}],
+//    "rcp": [...],
 //    "validate": false}
+// scp and rcp (optional) are the organization levels, root first, whose
+// service / resource control policies apply to the request; which apply
+// (member accounts only, not the management account) is the caller's
+// choice, as with the other policies.
 // Result (one line):
 //   {"id": "c1", "decision": "Allowed"|"ImplicitlyDenied"|"ExplicitlyDenied",
 //    "explain": {...}, "validationErrors": {...}}  or  {"id": "c1", "error": "..."}
@@ -146,6 +152,11 @@ async function simulate(c) {
     }
     resourcePolicy = policy
   }
+  const levels = (ls, kind) =>
+    (ls ?? []).map((l, i) => ({
+      orgIdentifier: l.target ?? `${kind}${i}`,
+      policies: (l.policies ?? []).map((p, j) => parse(p.policy, p.name ?? `${kind}${i}-${j}`).policy)
+    }))
   const request = new AwsRequestImpl(
     c.principal,
     { resource: c.resourceArn, accountId: c.resourceAccount },
@@ -157,8 +168,8 @@ async function simulate(c) {
     request,
     sessionPolicy: undefined,
     identityPolicies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
+    serviceControlPolicies: levels(c.scp, 'scp'),
+    resourceControlPolicies: levels(c.rcp, 'rcp'),
     resourcePolicy,
     permissionBoundaries,
     vpcEndpointPolicies: undefined,
@@ -173,6 +184,8 @@ async function simulate(c) {
       identity: summary(analysis.identityAnalysis),
       boundary: summary(analysis.permissionBoundaryAnalysis),
       resource: summary(analysis.resourceAnalysis),
+      scp: analysis.scpAnalysis?.result,
+      rcp: analysis.rcpAnalysis?.result,
       blockedBy: analysis.blockedBy
     }
   }

@@ -47,9 +47,20 @@ type Case struct {
 	ResourceARN      string              `json:"resourceArn"`
 	ResourceAccount  string              `json:"resourceAccount"`
 	Context          map[string][]string `json:"context,omitempty"`
+	// SCP and RCP are the organization levels whose service and resource
+	// control policies apply, from the root down (nil: none apply).
+	SCP []OrgLevel `json:"scp,omitempty"`
+	RCP []OrgLevel `json:"rcp,omitempty"`
 	// Validate asks the oracle to also run its own policy validators and
 	// report what they reject (slower; for checking a generator).
 	Validate bool `json:"validate,omitempty"`
+}
+
+// OrgLevel is one level of an organization (root, OU, account) with the
+// SCPs or RCPs attached there.
+type OrgLevel struct {
+	Target   string        `json:"target"`
+	Policies []NamedPolicy `json:"policies"`
 }
 
 // Decisions the oracle returns; they equal policy.Decision's values.

@@ -51,6 +51,9 @@ func uniqueID(prefix, acct, name string) string {
 // Gen generates cases for one seed.
 type Gen struct {
 	Seed int64
+	// Org adds service and resource control policies to every case
+	// (org.go).
+	Org bool
 }
 
 // New returns a generator for seed.
@@ -72,6 +75,9 @@ func (g *Gen) Case(i int) Case {
 	b := &builder{r: r}
 	c := b.build()
 	c.Seed, c.Index = g.Seed, i
+	if g.Org {
+		g.addOrg(&c, i)
+	}
 	return c
 }
 

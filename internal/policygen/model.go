@@ -271,6 +271,8 @@ type Case struct {
 	ResourceARN     string
 	ResourceAccount string
 	Context         map[string][]string
+	// SCP and RCP are the organization levels (org.go); nil: none apply.
+	SCP, RCP []OrgLevel
 }
 
 // Clone returns a deep copy, so shrinking can edit it.
@@ -288,6 +290,7 @@ func (c Case) Clone() Case {
 		r := c.Resource.clone()
 		out.Resource = &r
 	}
+	out.SCP, out.RCP = cloneLevels(c.SCP), cloneLevels(c.RCP)
 	out.Context = make(map[string][]string, len(c.Context))
 	for k, v := range c.Context {
 		out.Context[k] = append([]string(nil), v...)
@@ -356,6 +359,9 @@ func (c *Case) Valid() bool {
 	}
 	if c.Resource != nil {
 		docs = append(docs, *c.Resource)
+	}
+	for _, d := range c.orgDocs() {
+		docs = append(docs, *d)
 	}
 	for _, d := range docs {
 		if len(d.Stmts) == 0 {

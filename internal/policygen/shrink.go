@@ -32,6 +32,7 @@ func (c Case) Oracle() oracle.Case {
 	if c.Resource != nil {
 		oc.Resource = c.Resource.JSON()
 	}
+	oc.SCP, oc.RCP = oracleLevels(c.SCP), oracleLevels(c.RCP)
 	return oc
 }
 
@@ -57,6 +58,7 @@ func (c *Case) Shrinks() []Case {
 	if c.Resource != nil {
 		add(func(n *Case) bool { n.Resource = nil; return true })
 	}
+	c.orgShrinks(add)
 	// Inside documents.
 	docs := func(n *Case) []*Doc {
 		var ds []*Doc

@@ -89,6 +89,13 @@ func parseCase(c oracle.Case) (parsedCase, error) {
 		}
 		pc.p.Resource = &policy.Named{Name: "resource", Doc: d}
 	}
+	var err error
+	if pc.p.SCP, err = parseOrgLevels(c.SCP, policy.KindIdentity); err != nil {
+		return pc, err
+	}
+	if pc.p.RCP, err = parseOrgLevels(c.RCP, policy.KindAny); err != nil {
+		return pc, err
+	}
 	pc.req = policy.Request{
 		Principal:       policy.Caller{ARN: c.Principal, Account: c.PrincipalAccount, UniqueID: c.PrincipalID},
 		Action:          c.Action,

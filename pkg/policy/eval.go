@@ -52,6 +52,14 @@ func Evaluate(req Request, p Policies) Result {
 	if p.Resource != nil {
 		e.scan(p.Resource, srcResource)
 	}
+	if p.RCP != nil || p.SCP != nil {
+		// RCPs before SCPs, as AWS evaluates them.
+		if e.limit = e.scanOrg(p.RCP, srcRCP); e.limit == nil {
+			e.limit = e.scanOrg(p.SCP, srcSCP)
+		} else {
+			e.scanOrg(p.SCP, srcSCP)
+		}
+	}
 	return e.decide(p)
 }
 
@@ -61,6 +69,8 @@ const (
 	srcIdentity source = iota
 	srcBoundary
 	srcResource
+	srcSCP
+	srcRCP
 )
 
 // hit is a statement that applied to the request.
@@ -77,6 +87,7 @@ type evaluator struct {
 	allows      hitList
 	denies      hitList
 	missing     []string
+	limit       *Limit // an organization level that allows nothing
 }
 
 // hitList keeps the usual handful of hits inline, so that a typical
@@ -218,6 +229,11 @@ func (e *evaluator) decide(p Policies) Result {
 		for i := range r.Denies {
 			r.Denies[i] = e.denies.at(i).ref
 		}
+		return r
+	}
+	if e.limit != nil {
+		r.Decision = ImplicitlyDenied
+		r.Limit = e.limit
 		return r
 	}
 

@@ -42,6 +42,10 @@ type Policies struct {
 	// Grants are the KMS grants of the key (ResourceKMSKey only; see
 	// Grant for how they combine with the policies).
 	Grants []Grant
+	// SCP and RCP are the organization levels whose service and resource
+	// control policies apply to the request (orgeval.go), from the root
+	// down; nil where none apply.
+	SCP, RCP []OrgLevel
 }
 
 // Caller is the principal making a request. ARN is a user or role ARN, or an
@@ -75,4 +79,7 @@ type Result struct {
 	Allows      []Ref
 	Denies      []Ref
 	MissingKeys []string
+	// Limit, on an implicit deny, is the organization level that allows
+	// nothing for the request (orgeval.go); nil otherwise.
+	Limit *Limit
 }

@@ -72,6 +72,8 @@ type State struct {
 	Buckets    []Bucket
 	Keys       []Key
 	Principals []Principal
+	// Org is the organization as read (org.go); nil when it was not read.
+	Org *Organization
 
 	Source Source
 }
