@@ -17,7 +17,10 @@ func (w *writer) stateFields(st, orig *state.State) []field {
 	}
 	has := src != nil
 	return []field{
-		{name: "format", same: has && memberValue(src, "format") != nil, enc: str(Format)},
+		// A fresh file is version 2. A version 1 file written back stays
+		// version 1 (older bucketgrants read it) until it holds something
+		// only version 2 has.
+		{name: "format", same: has && keepFormat(st, memberValue(src, "format")), enc: str(Format)},
 		{name: "buckets", same: has && same(st.Buckets, orig.Buckets), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "buckets"), ind, len(st.Buckets), func(i int, ind string) []byte { return w.bucket(&st.Buckets[i], ind) })
 		}},
@@ -27,6 +30,7 @@ func (w *writer) stateFields(st, orig *state.State) []field {
 		{name: "principals", same: has && same(st.Principals, orig.Principals) && sameReadPrincipals(st.Principals, orig.Principals), enc: func(ind string) []byte {
 			return w.array(memberValue(src, "principals"), ind, len(st.Principals), func(i int, ind string) []byte { return w.principal(&st.Principals[i], ind) })
 		}},
+		w.orgField(st, orig, src),
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // Format is the value of the "format" member this package reads and writes.
-const Format = "bucketgrant.snapshot/1"
+const Format = "bucketgrant.snapshot/2"
 
 // Error is a problem with a snapshot file: the file, where in it, and what
 // is wrong.
@@ -269,8 +269,8 @@ func (r *reader) state(data []byte) (*state.State, error) {
 	if format == "" {
 		return nil, r.errf("format", "missing; want %q", Format)
 	}
-	if format != Format {
-		return nil, r.errf("format", "is %q; this version reads %q", format, Format)
+	if format != Format && format != FormatV1 {
+		return nil, r.errf("format", "%s", formatError(format))
 	}
 	st := &state.State{Source: data}
 
@@ -326,6 +326,9 @@ func (r *reader) state(data []byte) (*state.State, error) {
 		}
 		seen[pr.ARN] = i
 		st.Principals = append(st.Principals, pr)
+	}
+	if st.Org, err = r.organization("organization", m["organization"]); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -351,7 +351,7 @@ func TestErrors(t *testing.T) {
 		{"malformed", "{\n  \"format\": \"bucketgrant.snapshot/1\",\n  \"buckets\": [,]\n}", "f.json:3:15: malformed JSON"},
 		{"not an object", `[]`, "f.json: want a JSON object, got array"},
 		{"missing format", `{}`, "f.json: format: missing"},
-		{"wrong format", `{"format":"bucketgrant.snapshot/2"}`, `f.json: format: is "bucketgrant.snapshot/2"; this version reads "bucketgrant.snapshot/1"`},
+		{"wrong format", `{"format":"bucketgrant.snapshot/3"}`, `f.json: format: is "bucketgrant.snapshot/3"; this version reads "bucketgrant.snapshot/2" and "bucketgrant.snapshot/1"`},
 		{"format wrong type", `{"format":1}`, "f.json: format: want a string, got number"},
 		{"buckets not array", `{"format":"bucketgrant.snapshot/1","buckets":{}}`, "f.json: buckets: want an array, got object"},
 		{"bucket without name", `{"format":"bucketgrant.snapshot/1","buckets":[{"name":"a"},{"region":"x"}]}`, "f.json: buckets[1].name: missing"},
@@ -429,7 +429,7 @@ func TestNilAndEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "{\n  \"format\": \"bucketgrant.snapshot/1\",\n  \"buckets\": [],\n  \"keys\": [],\n  \"principals\": []\n}\n"
+	want := "{\n  \"format\": \"bucketgrant.snapshot/2\",\n  \"buckets\": [],\n  \"keys\": [],\n  \"principals\": []\n}\n"
 	if string(out) != want {
 		t.Errorf("Marshal(nil) =\n%s", out)
 	}
