@@ -72,12 +72,14 @@ type checkResult struct {
 	Blockers     []diff.Blocker `json:"blockers"`
 	Warnings     []diff.Warning `json:"warnings"`
 	NotEvaluated []string       `json:"not_evaluated"`
+	// Organization lists the SCPs and RCPs evaluated, when read.
+	Organization *diff.Organization `json:"organization,omitempty"`
 }
 
 func checkReport(p *diff.Plan) checkResult {
 	return checkResult{Format: formatCheck, ToolVersion: versionString(), Subject: p.Subject, Access: p.Grant.Access,
 		Allowed: allAllowed(p), Blocked: p.Blocked(), Requests: nonNil(p.Requests), Blockers: nonNil(p.Blockers),
-		Warnings: nonNil(p.Warnings), NotEvaluated: nonNil(p.NotEvaluated)}
+		Warnings: nonNil(p.Warnings), NotEvaluated: nonNil(p.NotEvaluated), Organization: p.Organization}
 }
 
 func nonNil[T any](s []T) []T {

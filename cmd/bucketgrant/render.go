@@ -228,8 +228,35 @@ func renderWarnings(w io.Writer, p *diff.Plan, c palette) {
 			fmt.Fprintf(w, "  %s %s\n", c.yellow("!"), x.Message)
 		}
 	}
+	renderOrg(w, p)
 	if len(p.NotEvaluated) > 0 {
 		fmt.Fprintf(w, "\nNot evaluated (bucketgrant cannot read them; any of them can still deny): %s.\n", strings.Join(p.NotEvaluated, ", "))
+		if p.Organization == nil && p.Operation == diff.PlanGrant {
+			fmt.Fprintln(w, "SCPs and RCPs are evaluated with --org-profile or --org-role-arn (credentials of the organization's management account or a delegated administrator).")
+		}
+	}
+}
+
+// renderOrg lists the SCPs and RCPs the decisions took into account.
+func renderOrg(w io.Writer, p *diff.Plan) {
+	o := p.Organization
+	if o == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nOrganization %s (management account %s): evaluated", o.ID, o.ManagementAccount)
+	if len(o.Evaluated) == 0 {
+		fmt.Fprint(w, " no SCP or RCP")
+	}
+	fmt.Fprintln(w)
+	for _, e := range o.Evaluated {
+		name := e.PolicyID
+		if e.Name != "" {
+			name += " (" + e.Name + ")"
+		}
+		fmt.Fprintf(w, "  %s %s at %s %s (account %s)\n", e.Kind, name, e.TargetKind, e.Target, e.Account)
+	}
+	for _, s := range o.NotApplied {
+		fmt.Fprintf(w, "  not applied: %s\n", s)
 	}
 }
 

@@ -632,6 +632,7 @@ func conditionsOn(ps policy.Policies, key string) []policy.Condition {
 	}
 	add(ps.Boundary)
 	add(ps.Resource)
+	forOrgDocs(ps, add)
 	return out
 }
 

@@ -45,7 +45,7 @@ func (p *planner) statement(r policy.Ref) (*DocRef, *policy.Statement) {
 			return d, s
 		}
 	}
-	return nil, nil
+	return nil, p.orgStatement(r)
 }
 
 // demand says in words what a request must do to avoid the deny.
@@ -107,6 +107,9 @@ func (p *planner) blockDenied(n need, v verdict) string {
 		why := "whatever the request looks like"
 		if len(v.undecidedKeys()) > 0 {
 			why = "whatever the request looks like and whatever " + strings.Join(v.undecidedKeys(), ", ") + " turn out to be"
+		}
+		if p.orgBlockDeny(n.action, on, ref, why) {
+			continue
 		}
 		p.block(Blocker{Kind: BlockExplicitDeny, Document: doc, Statement: &ref,
 			Message: fmt.Sprintf("%s on %s is explicitly denied by %s, %s", n.action, on, refString(ref), why),

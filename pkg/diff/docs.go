@@ -16,6 +16,7 @@ type docSet struct {
 	boundary *policy.Named
 	// grants are the key's KMS grants, read-only: no plan changes one.
 	grants []policy.Grant
+	org    orgDocs // SCPs and RCPs that apply (org.go)
 }
 
 // identityDoc is an identity policy with where it lives.
@@ -122,6 +123,9 @@ func (p *planner) load() error {
 		}
 		p.now.boundary = &policy.Named{Name: name, Doc: d}
 	}
+	if err := p.loadOrg(); err != nil {
+		return err
+	}
 	p.now = p.markOthers(p.now)
 	return nil
 }
@@ -179,6 +183,7 @@ func (p *planner) parse(doc *state.Doc, kind policy.Kind, ref DocRef, name strin
 // policies assembles the evaluator's input for one need.
 func (s docSet) policies(n need) policy.Policies {
 	ps := policy.Policies{Identity: s.identityNamed(), Boundary: s.boundary}
+	s.org.apply(&ps, n)
 	if n.service == "kms" {
 		ps.ResourceType = policy.ResourceKMSKey
 		ps.Resource = s.key

@@ -72,6 +72,9 @@ func (p *planner) origin(key string, n need) keyOrigin {
 	if o, ok := p.principalTagOrigin(k); ok {
 		return o // tags.go
 	}
+	if o, ok := p.orgOrigin(k); ok {
+		return o
+	}
 	switch {
 	case containsFold(serviceOnlyKeys, k), containsFold(factKeys, k):
 		return keyOrigin{kind: originAbsent}

@@ -25,6 +25,9 @@ type Plan struct {
 	// NotEvaluated lists the policy types that also decide access but that
 	// the tool cannot read (SCPs, RCPs, VPC endpoint and session policies).
 	NotEvaluated []string `json:"not_evaluated"`
+	// Organization lists the SCPs and RCPs evaluated (org.go); nil when
+	// the organization was not read.
+	Organization *Organization `json:"organization,omitempty"`
 	// Fingerprints of every document the plan was made from, by document
 	// ID ("" for a document that did not exist), for stale-plan detection.
 	Fingerprints map[string]string `json:"fingerprints"`
@@ -185,6 +188,9 @@ const (
 	BlockForeignSid         = "foreign-sid"
 	BlockOrphanDeny         = "orphan-deny"
 	BlockUndecidable        = "undecidable"
+	// BlockOrgPolicy: an SCP or RCP denies the request, or a level of the
+	// organization allows nothing for it (org.go).
+	BlockOrgPolicy = "organization-policy"
 )
 
 // Blocker is a reason the grant cannot be made by adding statements.
@@ -195,6 +201,9 @@ type Blocker struct {
 	Hint      string      `json:"hint,omitempty"`
 	Document  *DocRef     `json:"document,omitempty"`
 	Statement *policy.Ref `json:"statement,omitempty"`
+	// OrgPolicy names the SCP or RCP and its level for an
+	// organization-policy blocker.
+	OrgPolicy *OrgPolicyRef `json:"org_policy,omitempty"`
 }
 
 // Warning kinds.

@@ -93,6 +93,7 @@ func (p *planner) principalContext() map[string][]string {
 		"aws:EpochTime":             {strconv.FormatInt(now.Unix(), 10)},
 		"aws:PrincipalIsAWSService": {"false"},
 	}
+	p.orgContext(ctx)
 	if p.principal != nil && p.principal.ID != "" {
 		ctx["aws:userid"] = []string{p.principal.ID}
 		if p.kind == "role" {
@@ -113,6 +114,7 @@ func (p *planner) s3Context(l Level) map[string][]string {
 	ctx := p.principalContext()
 	ctx["aws:ViaAWSService"] = []string{"false"} // the principal's own call
 	ctx["aws:ResourceAccount"] = []string{p.bucket.Account}
+	p.orgResourceContext(ctx, p.bucket.Account)
 	if p.bucket.Region != "" {
 		ctx["aws:RequestedRegion"] = []string{p.bucket.Region}
 	}
@@ -143,6 +145,7 @@ func (p *planner) kmsContext(action, objectARN, bucketARN string) map[string][]s
 	ctx["aws:CalledViaFirst"] = []string{"s3.amazonaws.com"}
 	ctx["aws:CalledViaLast"] = []string{"s3.amazonaws.com"}
 	ctx["aws:ResourceAccount"] = []string{accountOf(p.key.ARN)}
+	p.orgResourceContext(ctx, accountOf(p.key.ARN))
 	if r := regionOf(p.key.ARN); r != "" {
 		ctx["aws:RequestedRegion"] = []string{r}
 	}

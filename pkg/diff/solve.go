@@ -54,6 +54,10 @@ func (p *planner) solve() error {
 			why = p.blockDenied(*n, v)
 		case v.decision == policy.Allowed:
 			why = "allowed by " + p.refs(v.res.Allows)
+		case v.res.Limit != nil:
+			// Nothing bucketgrant writes gets past an organization level
+			// that allows nothing.
+			why = p.orgBlockLimit(n.action, n.resource, v.res.Limit)
 		default:
 			places[i], why, v = p.placeNarrowing(v)
 		}
@@ -554,6 +558,18 @@ func (p *planner) blockAfter(n need, res policy.Result, obj string) {
 	on := n.resource
 	if obj != "" && n.objectAt == objectResource && obj != n.object {
 		on = obj
+	}
+	if res.Limit != nil {
+		p.orgBlockLimit(n.action, on, res.Limit)
+		return
+	}
+	if res.Decision == policy.ExplicitlyDenied && p.orgRefs(res.Denies) {
+		for _, ref := range res.Denies {
+			if !p.orgBlockDeny(n.action, on, ref, "even with the changes") {
+				p.block(Blocker{Kind: BlockExplicitDeny, Statement: &ref, Message: fmt.Sprintf("%s on %s is denied by %s", n.action, on, refString(ref))})
+			}
+		}
+		return
 	}
 	if res.Decision == policy.ExplicitlyDenied {
 		p.block(Blocker{Kind: BlockExplicitDeny, Message: fmt.Sprintf("%s on %s is denied by %s", n.action, on, p.refs(res.Denies))})
