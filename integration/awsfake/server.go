@@ -63,6 +63,7 @@ type Server struct {
 	awsPols  map[string]*managedPolicy
 	bypass   int
 	legacyS3 bool
+	orgs     []*Organization // organizations.go
 
 	reqSeq atomic.Int64
 	faults faults // has its own lock
@@ -90,6 +91,8 @@ func New() (*Server, error) {
 		"iam": iamService{s},
 		"kms": kmsService{s},
 		"s3":  s3Service{s},
+		// AWS Organizations (organizations.go)
+		"organizations": orgService{s},
 	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(ln) //nolint:errcheck // returns on Close

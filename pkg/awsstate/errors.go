@@ -343,6 +343,8 @@ func roleFlags(op string) string {
 		return identityHint("principal", "")
 	case strings.HasPrefix(op, "sts:"):
 		return "check --profile"
+	case strings.HasPrefix(op, "organizations:"):
+		return "use --org-profile or --org-role-arn for the organization's management account or a delegated administrator for Organizations policies"
 	}
 	return identityHint("resource", "")
 }
