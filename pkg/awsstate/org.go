@@ -291,4 +291,3 @@ func (ru *orgRun) policy(ctx context.Context, id, typ string) error {
 	ru.org.Policies = append(ru.org.Policies, p)
 	return nil
 }
-
