@@ -50,7 +50,7 @@ func applyCommand(s *streams) *command {
 				"without a terminal it needs --yes. With PLAN.json it applies that saved plan exactly, and refuses\n" +
 				"it if any document changed since. Every document is backed up before the first write;\n" +
 				"'bucketgrant rollback BACKUP' restores them. With nothing to change it says so and exits 0.",
-			Flags: append(append(append(selectionFlags(), dropOldKeysFlag()), writeFlags()...), awsFlags()...),
+			Flags: append(append(append(selectionFlags(), dropOldKeysFlag()), writeFlags()...), awsFlagsWithOrg()...),
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() > 1 {
 					return usagef("apply takes at most one plan file, got %d arguments", c.Args().Len())

@@ -17,7 +17,7 @@ func checkCommand(s *streams) *command {
 				"Nothing is written.",
 			Flags: append(append(selectionFlags(),
 				&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, or json (docs/schemas/check.schema.json)"},
-			), awsFlags()...),
+			), awsFlagsWithOrg()...),
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
 					return err

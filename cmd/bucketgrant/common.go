@@ -32,6 +32,9 @@ func awsFlags() []cli.Flag {
 	}
 }
 
+// awsFlagsWithOrg are awsFlags and the organization's credentials (org.go).
+func awsFlagsWithOrg() []cli.Flag { return append(awsFlags(), orgFlags()...) }
+
 func selectionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "principal", Usage: "the IAM user or role ARN to grant to (an assumed-role session ARN resolves to its role)"},
@@ -91,6 +94,10 @@ func readSelection(c *cli.Context, s *streams) (*selection, error) {
 	// Revoke and --drop-old-keys remove the grant's statements from keys
 	// the bucket used before: those keys must be read too.
 	sel.aws.OldKeys = sel.DropOldKeys || c.Command.Name == "revoke"
+	orgOptions(c, &sel.aws)
+	if err := checkOrgFlags(sel); err != nil {
+		return nil, err
+	}
 	return sel, nil
 }
 
@@ -143,6 +150,9 @@ func loadState(ctx context.Context, sel *selection, grant bool) (*state.State, e
 	}
 	st, err := awsstate.Read(ctx, sel.aws, sel.Principal, sel.Bucket)
 	if err != nil {
+		return nil, err
+	}
+	if err := readOrg(ctx, sel.aws, st, sel.Principal, sel.Bucket); err != nil {
 		return nil, err
 	}
 	return st, checkPartition(st, sel.Principal, sel.Bucket)

@@ -17,7 +17,7 @@ import (
 var placeholders = map[string]string{
 	"principal": "ARN", "bucket": "NAME", "access": "LEVELS", "prefix": "PREFIX", "kms-via": "WHERE",
 	"from-error": "TEXT", "state": "FILE", "format": "FORMAT", "out": "FILE", "backup-dir": "DIR",
-	"profile": "NAME", "principal-profile": "NAME", "resource-profile": "NAME", "principal-role-arn": "ARN",
+	"profile": "NAME", "principal-profile": "NAME", "resource-profile": "NAME", "principal-role-arn": "ARN", "org-profile": "NAME", "org-role-arn": "ARN",
 	"resource-role-arn": "ARN", "region": "REGION", "endpoint-url": "URL", "max-attempts": "N",
 	"retry-max-backoff": "DURATION", "timeout": "DURATION", "file": "FILE", "shard": "K/N", "parallel": "N",
 	"log-format": "FORMAT", "output": "FILE",
@@ -34,7 +34,7 @@ func placeholder(name string) string {
 var awsFlagNames = map[string]bool{}
 
 func init() {
-	for _, f := range awsFlags() {
+	for _, f := range awsFlagsWithOrg() {
 		awsFlagNames[f.Names()[0]] = true
 	}
 }

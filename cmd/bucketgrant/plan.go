@@ -26,7 +26,7 @@ func planCommand(s *streams) *command {
 				&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, or json (the plan as data: docs/plan-schema.md)"},
 				&cli.StringFlag{Name: "out", Usage: "also save the plan to this file (mode 0600), to apply it later with: bucketgrant apply FILE"},
 				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes to make"},
-			), awsFlags()...),
+			), awsFlagsWithOrg()...),
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
 					return err

@@ -253,7 +253,8 @@ func renderOrg(w io.Writer, p *diff.Plan) {
 		if e.Name != "" {
 			name += " (" + e.Name + ")"
 		}
-		fmt.Fprintf(w, "  %s %s at %s %s (account %s)\n", e.Kind, name, e.TargetKind, e.Target, e.Account)
+		kind := map[string]string{"root": "root", "ou": "OU", "account": "account"}[e.TargetKind]
+		fmt.Fprintf(w, "  %s %s at %s %s (applies to account %s)\n", e.Kind, name, kind, e.Target, e.Account)
 	}
 	for _, s := range o.NotApplied {
 		fmt.Fprintf(w, "  not applied: %s\n", s)

@@ -28,7 +28,7 @@ func snapshotCommand(s *streams) *command {
 				&cli.StringFlag{Name: "bucket", Usage: "the bucket's name"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (mode 0600) instead of standard output"},
 				&cli.StringFlag{Name: "format", Value: "text", Usage: "with -o: text (a line on stderr) or json (a summary on stdout)"},
-			}, awsFlags()...),
+			}, awsFlagsWithOrg()...),
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
 					return err
@@ -47,8 +47,13 @@ func snapshotCommand(s *streams) *command {
 				if err := checkFormat(format, "text", "json"); err != nil {
 					return err
 				}
-				st, err := awsstate.Read(c.Context, awsOptions(c, s, debug), principal, bucket)
+				opts := awsOptions(c, s, debug)
+				orgOptions(c, &opts)
+				st, err := awsstate.Read(c.Context, opts, principal, bucket)
 				if err != nil {
+					return withDebug(debug, err)
+				}
+				if err := readOrg(c.Context, opts, st, principal, bucket); err != nil {
 					return withDebug(debug, err)
 				}
 				path := c.String("output")

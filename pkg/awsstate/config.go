@@ -29,6 +29,11 @@ type Options struct {
 	ResourceProfile  string
 	PrincipalRoleARN string
 	ResourceRoleARN  string
+	// OrgProfile and OrgRoleARN are credentials of the organization's
+	// management account or a delegated administrator, for reading SCPs
+	// and RCPs (org.go); with neither, the organization is not read.
+	OrgProfile string
+	OrgRoleARN string
 	// EndpointURL points every client at a compatible server (S3 then uses
 	// path-style addressing). AWS_ENDPOINT_URL is honoured by the SDK itself.
 	EndpointURL string

@@ -291,3 +291,27 @@ func (ru *orgRun) policy(ctx context.Context, id, typ string) error {
 	ru.org.Policies = append(ru.org.Policies, p)
 	return nil
 }
+
+// OrgRequested reports whether opts ask for the organization to be read.
+func (opts Options) OrgRequested() bool { return opts.OrgProfile != "" || opts.OrgRoleARN != "" }
+
+// ReadOrg reads the organization for accounts with opts' organization
+// credentials (OrgProfile, OrgRoleARN). calls, when set, counts the calls.
+func ReadOrg(ctx context.Context, opts Options, calls *int, accounts ...string) (*state.Organization, error) {
+	opts.Logf = serialLogf(opts.Logf)
+	cfg, err := loadConfig(ctx, opts, opts.OrgProfile, opts.OrgRoleARN)
+	if err != nil {
+		return nil, err
+	}
+	// Organizations has one endpoint per partition, in its home region.
+	region := "us-east-1"
+	switch {
+	case strings.HasPrefix(cfg.Region, "cn-"):
+		region = "cn-northwest-1"
+	case strings.HasPrefix(cfg.Region, "us-gov-"):
+		region = "us-gov-west-1"
+	}
+	api := organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = region })
+	r := &OrgReader{API: api, Label: label(opts.OrgProfile, opts.OrgRoleARN), Calls: calls}
+	return r.Read(ctx, accounts...)
+}

@@ -1,0 +1,119 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bucketgrant/bucketgrant/integration/awsfake"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
+)
+
+const orgManagement = "999999999999"
+
+// orgWorld is the cross-account example inside an organization: Jane's
+// account under OU Workloads, the bucket's account under OU Data, SCPs and
+// RCPs enabled, and a profile "org" for the management account.
+func orgWorld(t *testing.T) (*world, *awsfake.Organization, map[string]string) {
+	w := newWorld(t, exampleState(t, "seed-cross-account.json", nil))
+	o := w.srv.AddOrganization(orgManagement)
+	o.EnablePolicyType(awsfake.SCP)
+	o.EnablePolicyType(awsfake.RCP)
+	ous := map[string]string{"workloads": o.AddOU(o.RootID, "Workloads"), "data": o.AddOU(o.RootID, "Data")}
+	o.AddAccount(w.principal, ous["workloads"])
+	o.AddAccount(w.resource, ous["data"])
+	w.creds["org"] = w.srv.AddAccount(orgManagement)
+	w.writeAWSConfig("us-east-1", nil)
+	return w, o, ous
+}
+
+// TestOrgThroughTheBinary: with --org-profile every decision takes the
+// SCPs and RCPs into account and the plan lists them; an SCP deny blocks
+// (exit 3, nothing written); a snapshot keeps them; a missing permission is
+// an error naming the call and the target.
+func TestOrgThroughTheBinary(t *testing.T) {
+	w, o, ous := orgWorld(t)
+	org := []string{"--org-profile", "org"}
+
+	w.srv.ResetCalls()
+	p := w.planJSON()
+	without := total(w.srv.CallCounts())
+	w.srv.ResetCalls()
+	p = w.planJSON(org...)
+	with := total(w.srv.CallCounts())
+	t.Logf("plan: %d AWS calls without the organization, %d with it (+%d)", without, with, with-without)
+	if p.Organization == nil || len(p.Organization.Evaluated) != 6 {
+		t.Fatalf("the plan must list the full-access SCP and RCP at root, OU and account: %+v", p.Organization)
+	}
+	if slices.ContainsFunc(p.NotEvaluated, func(s string) bool { return strings.Contains(s, "SCP") || strings.Contains(s, "RCP") }) {
+		t.Errorf("SCPs and RCPs were read: %v", p.NotEvaluated)
+	}
+	if p.Blocked() {
+		t.Fatalf("full access everywhere blocks nothing: %+v", p.Blockers)
+	}
+
+	// A guardrail on uploads at Jane's OU.
+	deny := o.CreatePolicy(awsfake.SCP, "NoUploads", `{"Version":"2012-10-17","Statement":[{"Sid":"NoUploads","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`)
+	o.Attach(deny, ous["workloads"])
+	w.srv.ResetCalls()
+	out, _, code := w.aws(append([]string{"apply", "--yes", "--principal", jane, "--bucket", bucket}, org...)...)
+	if code != 3 || !strings.Contains(out, "is explicitly denied by SCP "+deny+" (NoUploads) at OU "+ous["workloads"]) {
+		t.Fatalf("an SCP deny must block the apply (exit %d):\n%s", code, out)
+	}
+	if n := total(writes(w.srv.CallCounts())); n != 0 {
+		t.Errorf("a blocked apply wrote %d documents", n)
+	}
+
+	// The snapshot keeps the organization; planning on it blocks alike.
+	snap := filepath.Join(w.dir, "org.json")
+	w.mustRun(0, append([]string{"snapshot", "--principal", jane, "--bucket", bucket, "-o", snap}, org...)...)
+	st, err := snapshot.Load(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Org == nil || st.Org.Policy(deny) == nil {
+		t.Fatalf("the snapshot must hold the organization and its policies: %+v", st.Org)
+	}
+	data, _ := os.ReadFile(snap)
+	if !strings.Contains(string(data), `"format": "bucketgrant.snapshot/2"`) {
+		t.Error("a snapshot with an organization is version 2")
+	}
+	out, _, code = w.run("plan", "--state", snap, "--principal", jane, "--bucket", bucket, "--format", "json")
+	if code != 3 {
+		t.Fatalf("plan on the snapshot: exit %d\n%s", code, out)
+	}
+	pl, err := diff.ReadPlan("plan", []byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(pl.Blockers, func(b diff.Blocker) bool {
+		return b.Kind == diff.BlockOrgPolicy && b.OrgPolicy != nil && b.OrgPolicy.PolicyID == deny && b.OrgPolicy.Target == ous["workloads"]
+	}) {
+		t.Errorf("the blocker must name the SCP and its level: %+v", pl.Blockers)
+	}
+	// With a snapshot, organization credentials make no sense.
+	if _, errOut, code := w.run("plan", "--state", snap, "--principal", jane, "--bucket", bucket, "--org-profile", "org"); code != 1 || !strings.Contains(errOut, "--state") {
+		t.Errorf("--org-profile with --state: exit %d\n%s", code, errOut)
+	}
+
+	// A permission missing on the organization's side is an error naming
+	// the call and the target, never a silent "not evaluated".
+	w.srv.Deny(orgManagement, "organizations:ListPoliciesForTarget")
+	_, errOut, code := w.aws(append([]string{"plan", "--principal", jane, "--bucket", bucket}, org...)...)
+	if code != 1 || !strings.Contains(errOut, "organizations:ListPoliciesForTarget on root "+o.RootID) || !strings.Contains(errOut, "--org-profile") {
+		t.Errorf("a denied organization read: exit %d\n%s", code, errOut)
+	}
+	noRawErrors(t, errOut)
+	w.srv.ClearFaults()
+
+	// Credentials of a member account cannot read the organization.
+	w.creds["org"] = w.srv.AddAccount(w.principal)
+	w.writeAWSConfig("us-east-1", nil)
+	_, errOut, code = w.aws(append([]string{"check", "--principal", jane, "--bucket", bucket}, org...)...)
+	if code != 1 || !strings.Contains(errOut, "organizations:DescribeOrganization") {
+		t.Errorf("member credentials: exit %d\n%s", code, errOut)
+	}
+}
