@@ -117,3 +117,44 @@ func TestOrgThroughTheBinary(t *testing.T) {
 		t.Errorf("member credentials: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestOrgSync: a grants file with credentials.org evaluates the SCPs and
+// RCPs in every grant's plan; a deny blocks that grant; a failed
+// organization read fails the run before anything is written.
+func TestOrgSync(t *testing.T) {
+	w, o, ous := orgWorld(t)
+	file := filepath.Join(w.dir, "grants.yaml")
+	text := "version: 1\ncredentials:\n  accounts:\n    \"" + w.principal + "\": {profile: principal}\n    \"" + w.resource + "\": {profile: resource}\n" +
+		"  org: {profile: org}\nbuckets:\n  " + bucket + ": {account: \"" + w.resource + "\"}\ngrants:\n  - principal: " + jane + "\n    bucket: " + bucket + "\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rcp := o.CreatePolicy(awsfake.RCP, "NoKMSFromOutside", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"`+o.ID+`"}}}]}`)
+	o.Attach(rcp, ous["data"])
+	// Jane is in the organization: the RCP lets her through.
+	out, errOut, code := w.run("sync", "-f", file, "--dry-run")
+	if code != 0 || !strings.Contains(out, "drift found") {
+		t.Fatalf("sync with the organization read: exit %d\n%s%s", code, out, errOut)
+	}
+	// An SCP on Jane's account denies decrypting: blocked.
+	scp := o.CreatePolicy(awsfake.SCP, "NoDecrypt", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}]}`)
+	o.Attach(scp, w.principal)
+	w.srv.ResetCalls()
+	out, _, code = w.run("sync", "-f", file, "--yes")
+	if code != 3 || !strings.Contains(out, "SCP "+scp+" (NoDecrypt) at account "+w.principal) {
+		t.Errorf("the SCP must block the grant (exit %d):\n%s", code, out)
+	}
+	if n := total(writes(w.srv.CallCounts())); n != 0 {
+		t.Errorf("a blocked grant wrote %d documents", n)
+	}
+	// The organization cannot be read: the run fails, nothing is written.
+	w.srv.Deny(orgManagement, "organizations:ListParents")
+	w.srv.ResetCalls()
+	_, errOut, code = w.run("sync", "-f", file, "--yes")
+	if code != 1 || !strings.Contains(errOut, "organizations:ListParents on account ") || !strings.Contains(errOut, "credentials.org") {
+		t.Errorf("a denied organization read must fail the run: exit %d\n%s", code, errOut)
+	}
+	if n := total(writes(w.srv.CallCounts())); n != 0 {
+		t.Errorf("a failed run wrote %d documents", n)
+	}
+}

@@ -170,7 +170,7 @@ func checkLimits(ctx context.Context, store Store, p *diff.Plan, changes []diff.
 }
 
 func cloneState(st *state.State) *state.State {
-	out := &state.State{Keys: slices.Clone(st.Keys), Buckets: slices.Clone(st.Buckets), Principals: slices.Clone(st.Principals)}
+	out := &state.State{Keys: slices.Clone(st.Keys), Buckets: slices.Clone(st.Buckets), Principals: slices.Clone(st.Principals), Org: st.Org}
 	for i := range out.Principals {
 		p := &out.Principals[i]
 		p.InlinePolicies = slices.Clone(p.InlinePolicies)

@@ -41,6 +41,10 @@ type Defaults struct {
 type Credentials struct {
 	Default  Account
 	Accounts map[string]Account
+	// Org, when set, reads the organization's SCPs and RCPs (org.go): a
+	// profile or role of the management account or a delegated
+	// administrator.
+	Org *Account
 }
 
 // Account is one account's credentials. Role may hold the {account}
@@ -382,8 +386,11 @@ func (p *parser) credentials(n *yaml.Node, f *File) {
 				}
 				f.Credentials.Accounts[id] = p.account(v, "credentials.accounts."+id, false)
 			})
+		case "org":
+			a := p.account(v, "credentials.org", false)
+			f.Credentials.Org = &a
 		default:
-			p.errorf(k, "credentials", "unknown field %q (expected default, accounts)", key)
+			p.errorf(k, "credentials", "unknown field %q (expected default, accounts, org)", key)
 		}
 	})
 }

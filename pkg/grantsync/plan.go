@@ -334,7 +334,8 @@ func present(doc *state.Doc) *state.Doc {
 // bytes, and copying every document's text for each copy doubled the
 // memory of a large run.
 func CloneState(st *state.State) *state.State {
-	out := &state.State{Source: st.Source}
+	// The organization is read-only: shared.
+	out := &state.State{Source: st.Source, Org: st.Org}
 	out.Buckets = slices.Clone(st.Buckets)
 	out.Keys = slices.Clone(st.Keys)
 	out.Principals = slices.Clone(st.Principals)

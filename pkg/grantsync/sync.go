@@ -236,6 +236,9 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 		if err := c.readStale(res.State, read); err != nil {
 			return nil, errs, nil, nil, err
 		}
+		if err := c.readOrg(ctx, res.State); err != nil {
+			return nil, errs, nil, nil, err
+		}
 		return res.State, errs, nil, idents, nil
 	}
 	// Shards are decided by the documents grants may write, and a bucket's
@@ -265,6 +268,9 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	st := bres.State
 	st.Principals = pres.State.Principals
 	if err := c.readStale(st, read); err != nil {
+		return nil, errs, nil, nil, err
+	}
+	if err := c.readOrg(ctx, st); err != nil {
 		return nil, errs, nil, nil, err
 	}
 	return st, errs, sh, idents, nil
