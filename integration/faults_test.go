@@ -87,14 +87,16 @@ var faultColumns = []faultColumn{
 	// The reads of a key's grants and a principal's tags (issue 12): only
 	// access denied leaves them unread; every other failure is an error.
 	{"snapshot", "kms:ListGrants"}, {"plan", "iam:ListUserTags"}, {"sync", "kms:ListGrants"},
+	// The organization's reads (--org-profile, credentials.org).
+	{"plan", "organizations:ListPoliciesForTarget"}, {"sync", "organizations:ListParents"},
 }
 
 // syncGrants is the grants file of the sync column: Jane's grant.
-func (w *world) syncGrants() string {
+func (w *world) syncGrants(credentials string) string {
 	w.t.Helper()
 	text := "version: 1\ncredentials:\n  accounts:\n" +
 		"    \"" + w.principal + "\": {profile: principal}\n" +
-		"    \"" + w.resource + "\": {profile: resource}\n" +
+		"    \"" + w.resource + "\": {profile: resource}\n" + credentials +
 		"buckets:\n  " + bucket + ": {account: \"" + w.resource + "\"}\n" +
 		"grants:\n  - principal: " + jane + "\n    bucket: " + bucket + "\n"
 	path := filepath.Join(w.dir, "grants.yaml")
@@ -253,7 +255,15 @@ func runFaultCell(t *testing.T, row faultRow, col faultColumn, tally *matrixTall
 		args = append([]string{"apply", "--yes"}, grantArgs()...)
 	case "sync":
 		// sync takes its credentials from the grants file.
-		args = []string{"sync", "-f", w.syncGrants(), "--yes"}
+		args = []string{"sync", "-f", w.syncGrants(""), "--yes"}
+	}
+	if strings.HasPrefix(col.op, "organizations:") {
+		addOrg(w)
+		if col.command == "sync" {
+			args = []string{"sync", "-f", w.syncGrants("  org: {profile: org}\n"), "--yes"}
+		} else {
+			args = append(args, "--org-profile", "org")
+		}
 	}
 	args = append(args, knobs...)
 

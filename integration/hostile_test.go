@@ -30,6 +30,7 @@ func TestHostileCorpusBinary(t *testing.T) {
 		"snapshot/invalid-utf8": true, "snapshot/dup-effect": true, "snapshot/principal-unique-id": true,
 		"snapshot/deep-array": true, "plan/after-edited": true, "backup/content-edited": true,
 		"grants/alias-bomb": true, "args/principal-wildcard": true, "args/prefix-newline": true,
+		"snapshot/org-deny-all": true, "snapshot/org-cycle": true,
 	}
 	hostile := filepath.Join(repoRoot, "testdata", "hostile")
 	sel := []string{"--principal", jane, "--bucket", exampleBucket}

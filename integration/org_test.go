@@ -19,6 +19,12 @@ const orgManagement = "999999999999"
 // RCPs enabled, and a profile "org" for the management account.
 func orgWorld(t *testing.T) (*world, *awsfake.Organization, map[string]string) {
 	w := newWorld(t, exampleState(t, "seed-cross-account.json", nil))
+	o, ous := addOrg(w)
+	return w, o, ous
+}
+
+// addOrg puts a world's two accounts into an organization (see orgWorld).
+func addOrg(w *world) (*awsfake.Organization, map[string]string) {
 	o := w.srv.AddOrganization(orgManagement)
 	o.EnablePolicyType(awsfake.SCP)
 	o.EnablePolicyType(awsfake.RCP)
@@ -27,7 +33,7 @@ func orgWorld(t *testing.T) (*world, *awsfake.Organization, map[string]string) {
 	o.AddAccount(w.resource, ous["data"])
 	w.creds["org"] = w.srv.AddAccount(orgManagement)
 	w.writeAWSConfig("us-east-1", nil)
-	return w, o, ous
+	return o, ous
 }
 
 // TestOrgThroughTheBinary: with --org-profile every decision takes the

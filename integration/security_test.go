@@ -64,7 +64,7 @@ func TestNoCredentialsInOutputAndFiles(t *testing.T) {
 	record(1, append([]string{"plan", "--debug"}, grantArgs()...)...)
 	w.srv.ClearFaults()
 	// sync logs as JSON.
-	out, stderr, code := w.run("sync", "-f", w.syncGrants(), "--yes", "--debug", "--log-format", "json")
+	out, stderr, code := w.run("sync", "-f", w.syncGrants(""), "--yes", "--debug", "--log-format", "json")
 	if code != 0 {
 		t.Fatalf("sync: exit %d\n%s%s", code, out, stderr)
 	}

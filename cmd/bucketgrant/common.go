@@ -141,6 +141,9 @@ func loadState(ctx context.Context, sel *selection, grant bool) (*state.State, e
 		if err := checkSizes(st, filepath.Base(sel.statePath)); err != nil {
 			return nil, err
 		}
+		if err := checkOrgDocs(st, sel.statePath); err != nil {
+			return nil, err
+		}
 		// The partition first: a principal of another partition is "not
 		// found" too, but that would hide the real mistake.
 		if err := checkPartition(st, sel.Principal, sel.Bucket); err != nil {

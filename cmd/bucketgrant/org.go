@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -53,5 +55,22 @@ func readOrg(ctx context.Context, opts awsstate.Options, st *state.State, princi
 		return fmt.Errorf("reading the organization's SCPs and RCPs: %w", err)
 	}
 	st.Org = org
+	return nil
+}
+
+// checkOrgDocs parses every SCP and RCP of a snapshot, so that one AWS
+// would not hold is refused naming the file and where in it.
+func checkOrgDocs(st *state.State, path string) error {
+	if st == nil || st.Org == nil {
+		return nil
+	}
+	for i, p := range st.Org.Policies {
+		if p.Document == nil {
+			continue
+		}
+		if _, err := policy.Parse(p.Document.Text, policy.KindAny); err != nil {
+			return fmt.Errorf("%s: organization.policies[%d].document (%s %s): %w", filepath.Base(path), i, p.Type, p.ID, err)
+		}
+	}
 	return nil
 }
