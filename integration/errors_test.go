@@ -137,6 +137,26 @@ func TestErrorClasses(t *testing.T) {
 				}
 			},
 		},
+		{
+			class: "organization read denied", cause: "--org-profile credentials that may not read the organization's hierarchy (here organizations:ListParents)",
+			setup: func(t *testing.T, w *world, args []string) []string {
+				addOrg(w)
+				w.srv.Deny(orgManagement, "organizations:ListParents")
+				return append(args, "--org-profile", "org")
+			},
+			message: []string{"reading the organization's SCPs and RCPs", "organizations:ListParents on account " + janeAccount, "access denied", `profile "org"`},
+			hint:    []string{"allow organizations:ListParents", "--org-profile or --org-role-arn"},
+		},
+		{
+			class: "not in an organization", cause: "--org-profile credentials of an account that is in no organization",
+			setup: func(t *testing.T, w *world, args []string) []string {
+				w.creds["org"] = w.srv.AddAccount("777788889999")
+				w.writeAWSConfig("us-east-1", nil)
+				return append(args, "--org-profile", "org")
+			},
+			message: []string{"organizations:DescribeOrganization", "not in an organization"},
+			hint:    []string{"management account", "leave them out"},
+		},
 	} {
 		t.Run(tc.class, func(t *testing.T) {
 			w := newWorld(t, exampleState(t, sameAccount, tc.edit))
@@ -209,7 +229,7 @@ func TestErrorClasses(t *testing.T) {
 	})
 }
 
-var errorOrder = []string{"access denied", "no such bucket", "missing user", "missing role", "missing key", "expired token", "bucket in another region", "throttled"}
+var errorOrder = []string{"access denied", "no such bucket", "missing user", "missing role", "missing key", "expired token", "bucket in another region", "throttled", "organization read denied", "not in an organization"}
 
 func errorsDoc() string {
 	var b strings.Builder
@@ -254,6 +274,15 @@ in the way ([plan schema](plan-schema.md)). One of them asks a person outside bu
 bucketgrant never writes them. In one account it grants in the bucket policy and the key policy instead
 (naming the role's ARN there is enough); across accounts the role's own policies must allow too, so the
 plan is blocked and the hint holds the statement to add to the permission set.
+
+Another, ` + "`organization-policy`" + `, names an SCP or RCP that denies a request, or a level of the
+organization (root, OU or account) where no SCP or RCP allows it, with the policy's ID and name and the
+level:
+
+` + "```" + `
+x s3:PutObject on arn:aws:s3:::my-bucket/* is explicitly denied by SCP p-examplepol (NoUploads) at OU ou-ab12-11111111 (Workloads) statement 0 (Sid "NoUploads"), whatever the request looks like
+    fix: an explicit deny in an SCP overrides every allow; ask the organization's management account (or its delegated administrator for SCPs) to exempt arn:aws:iam::111122223333:user/Jane (bucketgrant never changes organization policies)
+` + "```" + `
 `)
 	return b.String()
 }

@@ -2,6 +2,7 @@ package awsstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -107,10 +108,13 @@ func (o *OrgReader) call(f func() error) error {
 func (o *OrgReader) classify(err error, op, about string) error {
 	switch code(err) {
 	case "AWSOrganizationsNotInUseException":
-		return &Error{Kind: KindOther, Op: op + ": the account of these credentials is not in an organization", Identity: o.Label, Err: err,
+		// The message says it in words, with AWS's code for searching.
+		return &Error{Kind: KindOther, Op: op, Identity: o.Label,
+			Err:  errors.New("the account of these credentials (" + o.Label + ") is not in an organization (AWSOrganizationsNotInUseException)"),
 			Hint: "pass --org-profile or --org-role-arn for the organization's management account, or leave them out to plan without SCPs and RCPs"}
 	case "PolicyTypeNotEnabledException":
-		return &Error{Kind: KindOther, Op: op + " on " + about + ": the policy type is not enabled", Identity: o.Label, Err: err,
+		return &Error{Kind: KindOther, Op: op, Resource: about, Identity: o.Label,
+			Err:  errors.New("the policy type is not enabled (PolicyTypeNotEnabledException)"),
 			Hint: "run again; if it persists, report it (bucketgrant reads only enabled types)"}
 	}
 	return Classify(err, op, about, o.Label)
