@@ -31,7 +31,7 @@ func parseOrgLevels(ls []oracle.OrgLevel, kind policy.Kind) ([]policy.OrgLevel, 
 
 // orgCases is how many organization cases a run checks (issue 12 asks for
 // at least 5,000).
-const orgCases = 6000
+const orgCases = 5000
 
 // TestDifferentialOrg checks service and resource control policies against
 // the oracle: every case of policygen with Org set carries SCP levels above
