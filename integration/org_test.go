@@ -51,6 +51,29 @@ func TestOrgThroughTheBinary(t *testing.T) {
 	p = w.planJSON(org...)
 	with := total(w.srv.CallCounts())
 	t.Logf("plan: %d AWS calls without the organization, %d with it (+%d)", without, with, with-without)
+	// The same for a snapshot, and what the organization's calls are: one
+	// DescribeOrganization and ListRoots, a ListParents per level above
+	// each account, a ListPoliciesForTarget per level and enabled type, a
+	// DescribePolicy per distinct policy.
+	for _, withOrg := range []bool{false, true} {
+		args := []string{"snapshot", "--principal", jane, "--bucket", bucket, "-o", filepath.Join(w.dir, "count.json")}
+		if withOrg {
+			args = append(args, org...)
+		}
+		w.srv.ResetCalls()
+		w.mustRun(0, args...)
+		counts := w.srv.CallCounts()
+		orgCalls := map[string]int{}
+		for op, n := range counts {
+			if strings.HasPrefix(op, "organizations:") {
+				orgCalls[op] = n
+			}
+		}
+		t.Logf("snapshot (organization read: %v): %d AWS calls; organizations: %v", withOrg, total(counts), orgCalls)
+		if withOrg && total(orgCalls) != 18 {
+			t.Errorf("reading the organization for two accounts one OU deep, two policy types, two policies: %d calls, want 18 (%v)", total(orgCalls), orgCalls)
+		}
+	}
 	if p.Organization == nil || len(p.Organization.Evaluated) != 6 {
 		t.Fatalf("the plan must list the full-access SCP and RCP at root, OU and account: %+v", p.Organization)
 	}
