@@ -24,9 +24,15 @@ import (
 //     service-linked roles.
 //   - RCPs limit requests to the resources of member accounts, whoever
 //     makes them (also principals of other accounts): the bucket's RCPs for
-//     the S3 request, the key's for the KMS request. They do not apply to
-//     the management account's resources, to AWS managed keys, or to
-//     service-linked roles' requests.
+//     the S3 request, the key's for the KMS request. S3's KMS request is
+//     made with the principal's identity, not by an AWS service principal
+//     (the requests RCPs exempt), so the key's RCPs apply to it; that is
+//     why AWS's RCP examples for KMS exempt services with
+//     aws:PrincipalIsAWSService and not forward access sessions. They do not
+//     apply to the management account's resources, to AWS managed keys
+//     (KMS Developer Guide, "Resource control policies in AWS KMS"), or to
+//     service-linked roles' requests (Organizations User Guide, "Resources
+//     and entities not restricted by RCPs").
 //   - A policy type that is not enabled in the organization limits nothing.
 //
 // bucketgrant reads them and never writes them: a request they refuse is a
@@ -86,8 +92,9 @@ func (o orgDocs) apply(ps *policy.Policies, n need) {
 	}
 }
 
-// notEvaluatedOrg is what a plan says when the organization was not read.
-var notEvaluatedOrg = []string{"service control policies (SCPs)", "resource control policies (RCPs)"}
+// notEvaluatedOrg is what a plan says when the organization was not read
+// (no --org-profile, --org-role-arn or credentials.org).
+var notEvaluatedOrg = []string{"service control policies (SCPs; no organization credentials)", "resource control policies (RCPs; no organization credentials)"}
 
 // loadOrg finds the SCPs and RCPs that apply to the grant, parses them and
 // says in the plan which were evaluated.

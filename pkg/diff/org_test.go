@@ -60,7 +60,7 @@ func testOrg(extraSCP, extraRCP map[string]string) *state.Organization {
 
 func TestOrgNotReadSaysNotEvaluated(t *testing.T) {
 	p := mustPlan(t, load(t, crossSnap), diff.Options{})
-	if !slices.Contains(p.NotEvaluated, "service control policies (SCPs)") || p.Organization != nil {
+	if !slices.Contains(p.NotEvaluated, "service control policies (SCPs; no organization credentials)") || p.Organization != nil {
 		t.Fatalf("without the organization the plan must say SCPs are not evaluated: %v", p.NotEvaluated)
 	}
 }

@@ -107,7 +107,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 			KMSThroughS3: opts.KMSThroughS3, RemoveOrphanedPrincipals: opts.RemoveOrphanedPrincipals, DropOldKeys: opts.DropOldKeys,
 		},
 		Requests: []Request{}, Changes: []Change{}, Blockers: []Blocker{}, Warnings: []Warning{},
-		NotEvaluated: []string{"service control policies (SCPs)", "resource control policies (RCPs)", "VPC endpoint policies", "session policies"},
+		NotEvaluated: append(slices.Clone(notEvaluatedOrg), "VPC endpoint policies", "session policies"),
 		Fingerprints: map[string]string{},
 	}
 	if err := p.locate(); err != nil {
