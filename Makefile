@@ -98,7 +98,8 @@ catalog: oracle
 #   test-suites    the large generated suites and corpora without the
 #                  detector, which slows parsing and the planner several
 #                  times and finds nothing on one goroutine: the glob-set
-#                  property, the 20,000-case differential test, the hostile
+#                  property, the 20,000-case differential test and its 5,000
+#                  organization (SCP and RCP) cases, the hostile
 #                  corpus, the policy generator's checks, the 5,000
 #                  generated plans and the 1,000 sequences of operations
 #                  (under the detector they run reduced or skip, see
@@ -126,7 +127,7 @@ test-binaries:
 	$(GO) test -count=1 -parallel 8 $(BINARY_PKGS)
 
 test-suites:
-	$(GO) test -count=1 -run 'GlobSetProperty|^TestDifferential$$' ./pkg/policy
+	$(GO) test -count=1 -run 'GlobSetProperty|^TestDifferential$$|^TestDifferentialOrg$$' ./pkg/policy
 	$(GO) test -count=1 -run '^TestHostileCorpus$$' ./cmd/bucketgrant
 	$(GO) test -count=1 ./internal/policygen
 	$(GO) test -count=1 -v -run '^TestGeneratedPlans$$' ./pkg/diff
