@@ -7,7 +7,10 @@
 //     XML <OpResponse><OpResult>…, errors as <ErrorResponse>);
 //   - KMS: JSON 1.1 (X-Amz-Target: TrentService.Op, errors as
 //     {"__type":…,"message":…});
-//   - S3: REST-XML, path-style bucket operations, errors as <Error>.
+//   - S3: REST-XML, path-style bucket operations, errors as <Error>;
+//   - Organizations: JSON 1.1 (X-Amz-Target: AWSOrganizationsV20161128.Op),
+//     the read calls only, on organizations seeded with AddOrganization
+//     (organizations.go).
 //
 // One endpoint serves all services. A request is routed by the credential
 // scope of its SigV4 Authorization header

@@ -45,7 +45,8 @@ type identity struct {
 	expired bool
 }
 
-// Server is a local AWS-compatible endpoint for STS, IAM, KMS and S3.
+// Server is a local AWS-compatible endpoint for STS, IAM, KMS, S3 and
+// (reads only) Organizations.
 // All methods are safe for concurrent use.
 type Server struct {
 	// URL is the endpoint, e.g. "http://127.0.0.1:41234".

@@ -1,7 +1,9 @@
 // Package awsstate reads, through the AWS SDK, the documents that decide one
 // IAM principal's access to one S3 bucket (the bucket's settings and policy,
 // the KMS key of its default encryption and that key's policy, and every
-// identity policy of the principal) into a state.State.
+// identity policy of the principal) into a state.State, and, with
+// organization credentials, the SCPs and RCPs above those accounts
+// (org.go).
 //
 // It only reads: it never writes to AWS and never calls anything with a side
 // effect (DescribeKey on a predefined alias/aws/* alias creates the AWS

@@ -4,7 +4,8 @@
 // (member order, string-versus-array shapes, number text, unknown members),
 // edits documents by splicing only the parts that change, matches ARNs,
 // actions and principals, and decides whether a request is allowed under
-// identity policies, a permissions boundary and one resource policy. It
+// identity policies, a permissions boundary, one resource policy and the
+// organization's SCPs and RCPs that apply (orgeval.go). It
 // also decides questions about every string a set of glob patterns can
 // match at once (globset.go): which objects of a prefix a statement's
 // Resource covers, with a witness for each answer.

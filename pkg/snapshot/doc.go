@@ -1,6 +1,8 @@
 // Package snapshot reads and writes snapshot files (format
-// bucketgrant.snapshot/1, specified in shared/spec/snapshot.md): one JSON
-// object holding the documents that decide principals' access to buckets.
+// bucketgrant.snapshot/2, documented in docs/snapshot.md; version 1 files
+// are still read): one JSON object holding the documents that decide
+// principals' access to buckets, and the organization's SCPs and RCPs when
+// they were read (org.go).
 //
 // Reading then writing a snapshot changes nothing: every object keeps the
 // raw bytes it was read from (state.Source), and the writer re-emits only the
