@@ -283,16 +283,26 @@ func (p *planner) orgBlockDeny(action, on string, ref policy.Ref, why string) bo
 // bucketgrant can write would let it through. It returns the request's Why.
 func (p *planner) orgBlockLimit(action, on string, l *policy.Limit) string {
 	var first *OrgPolicyRef
+	var attached []string
 	for _, name := range l.Policies {
-		if info, ok := p.now.org.byName[name]; ok {
-			r := info.ref
+		info, ok := p.now.org.byName[name]
+		if !ok {
+			attached = append(attached, name)
+			continue
+		}
+		r := info.ref
+		if first == nil {
 			first = &r
-			break
+		}
+		if r.Name != "" {
+			attached = append(attached, r.PolicyID+" ("+r.Name+")")
+		} else {
+			attached = append(attached, r.PolicyID)
 		}
 	}
-	names := "no policy"
-	if len(l.Policies) > 0 {
-		names = strings.Join(l.Policies, ", ")
+	names := "none is attached there"
+	if len(attached) > 0 {
+		names = "attached there: " + strings.Join(attached, ", ")
 	}
 	what := "principals of the account"
 	if l.Kind == OrgRCP {
