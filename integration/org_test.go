@@ -84,6 +84,21 @@ func TestOrgThroughTheBinary(t *testing.T) {
 		t.Fatalf("full access everywhere blocks nothing: %+v", p.Blockers)
 	}
 
+	// A plan saved with the organization is applied with it: the
+	// verification after the write must evaluate the SCPs and RCPs too.
+	planFile := filepath.Join(w.dir, "org-plan.json")
+	w.mustRun(0, append([]string{"plan", "--principal", jane, "--bucket", bucket, "--out", planFile}, org...)...)
+	if _, errOut, code := w.aws("apply", "--yes", planFile); code != 1 || !strings.Contains(errOut, "--org-profile") {
+		t.Errorf("apply of an organization plan without --org-profile: exit %d\n%s", code, errOut)
+	}
+	if n := total(writes(w.srv.CallCounts())); n != 0 {
+		t.Errorf("a refused apply wrote %d documents", n)
+	}
+	out, _ := w.mustRun(0, append([]string{"apply", "--yes", planFile}, org...)...)
+	if !strings.Contains(out, jane+" can now ") {
+		t.Errorf("apply of the saved plan with --org-profile:\n%s", out)
+	}
+
 	// A guardrail on uploads at Jane's OU.
 	deny := o.CreatePolicy(awsfake.SCP, "NoUploads", `{"Version":"2012-10-17","Statement":[{"Sid":"NoUploads","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`)
 	o.Attach(deny, ous["workloads"])

@@ -67,6 +67,9 @@ func applyCommand(s *streams) *command {
 					}
 					w.sel.Principal, w.sel.Bucket = p.Grant.Principal, p.Grant.Bucket
 					w.sel.Options = optionsOf(p)
+					if err := checkPlanOrg(p, w.sel); err != nil {
+						return err
+					}
 				} else {
 					if err := w.needSelection(c); err != nil {
 						return err
@@ -250,6 +253,7 @@ func (w *writeRun) unlock() { _ = w.lock.Unlock() }
 func newWriteRun(c *cli.Context, s *streams) (*writeRun, error) {
 	sel := &selection{statePath: c.String("state"), debug: c.Bool("debug") || debugEnabled}
 	sel.aws = awsOptions(c, s, sel.debug)
+	orgOptions(c, &sel.aws)
 	sel.ToolVersion = versionString()
 	w := &writeRun{s: s, name: c.Command.Name, sel: sel, yes: c.Bool("yes"), backupDir: c.String("backup-dir"), format: c.String("format")}
 	if err := checkFormat(w.format, "text", "json"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
@@ -71,6 +72,20 @@ func checkOrgDocs(st *state.State, path string) error {
 		if _, err := policy.Parse(p.Document.Text, policy.KindAny); err != nil {
 			return fmt.Errorf("%s: organization.policies[%d].document (%s %s): %w", filepath.Base(path), i, p.Type, p.ID, err)
 		}
+	}
+	return nil
+}
+
+// checkPlanOrg refuses to apply a saved plan made with the organization's
+// SCPs and RCPs against live AWS without the credentials to read them
+// again: the verification after the write would leave them out and could
+// report access that an SCP or RCP refuses.
+func checkPlanOrg(p *diff.Plan, sel *selection) error {
+	if err := checkOrgFlags(sel); err != nil {
+		return err
+	}
+	if p.Organization != nil && sel.statePath == "" && !sel.aws.OrgRequested() {
+		return usagef("the plan was made with organization %s's SCPs and RCPs: pass --org-profile or --org-role-arn so that the verification after the write evaluates them too", p.Organization.ID)
 	}
 	return nil
 }
