@@ -117,7 +117,7 @@ UNIT_PKGS   = $(filter-out $(addprefix $(shell $(GO) list -m)/,$(patsubst ./%,%,
 test: oracle
 	$(GO) vet ./...
 	$(GO) -C tools vet ./...
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-units test-binaries test-suites test-tools fuzz-short
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suites test-units test-binaries fuzz-short test-tools
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
 
 test-units:
@@ -185,11 +185,11 @@ globset-long:
 # coordinator into a spurious "context deadline exceeded" (golang/go#75804,
 # fixed in Go 1.27).
 FUZZ_TARGETS = \
-	./pkg/policy:FuzzParseRoundTrip:20000 ./pkg/policy:FuzzEdit:6000 ./pkg/policy:FuzzEvaluate:10000 \
-	./pkg/snapshot:FuzzRoundTrip:10000 \
-	./pkg/diff:FuzzMerge:2000 ./pkg/diff:FuzzReadPlan:6000 \
-	./pkg/apply:FuzzReadBackup:2000 \
-	./pkg/grantsync:FuzzParseGrants:6000
+	./pkg/policy:FuzzParseRoundTrip:10000 ./pkg/policy:FuzzEdit:3000 ./pkg/policy:FuzzEvaluate:5000 \
+	./pkg/snapshot:FuzzRoundTrip:5000 \
+	./pkg/diff:FuzzMerge:1000 ./pkg/diff:FuzzReadPlan:3000 \
+	./pkg/apply:FuzzReadBackup:1000 \
+	./pkg/grantsync:FuzzParseGrants:3000
 
 # fuzz-short is part of `make test`: a bounded pass over every target.
 # fuzz runs each for FUZZTIME. Both print the executions per target. A run
