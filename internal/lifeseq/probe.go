@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
+	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
@@ -199,7 +200,7 @@ func (w World) caseFor(st *state.State, p probe, ctx map[string][]string) oracle
 	if p.who.principal == "" {
 		c.Identity = []oracle.NamedPolicy{{Name: "allow-all", Policy: allowAll}}
 	} else {
-		c.Identity, c.Boundary = identityOf(st.FindPrincipal(p.who.principal))
+		c.Identity, c.Boundary = trust.IdentityOf(st.FindPrincipal(p.who.principal))
 	}
 	if p.kind == kindKey {
 		c.ResourceType, c.ResourceAccount = "kms", state.AccountOf(p.key)
@@ -259,37 +260,6 @@ func (w World) context(st *state.State, p probe) map[string][]string {
 		}
 	}
 	return ctx
-}
-
-func identityOf(pr *state.Principal) ([]oracle.NamedPolicy, json.RawMessage) {
-	if pr == nil {
-		return nil, nil
-	}
-	var out []oracle.NamedPolicy
-	add := func(name string, d *state.Doc) {
-		if d != nil && len(d.Text) > 0 {
-			out = append(out, oracle.NamedPolicy{Name: name, Policy: json.RawMessage(d.Text)})
-		}
-	}
-	for _, in := range pr.InlinePolicies {
-		add("inline:"+in.Name, in.Doc)
-	}
-	for _, m := range pr.AttachedPolicies {
-		add(m.ARN, m.Document)
-	}
-	for _, g := range pr.Groups {
-		for _, in := range g.InlinePolicies {
-			add("group:"+g.Name+":"+in.Name, in.Doc)
-		}
-		for _, m := range g.AttachedPolicies {
-			add("group:"+g.Name+":"+m.ARN, m.Document)
-		}
-	}
-	var boundary json.RawMessage
-	if b := pr.PermissionsBoundary; b != nil && b.Document != nil {
-		boundary = json.RawMessage(b.Document.Text)
-	}
-	return out, boundary
 }
 
 // fingerprint holds digests of what a probe's decision reads: each

@@ -163,7 +163,7 @@ func (c *checker) principal() caller {
 		id = pr.ID
 	}
 	return caller{arn: arn, account: s.PrincipalAccount, id: id, identity: func(st *state.State) ([]oracle.NamedPolicy, json.RawMessage) {
-		return identityOf(st.FindPrincipal(s.PrincipalARN))
+		return IdentityOf(st.FindPrincipal(s.PrincipalARN))
 	}}
 }
 
@@ -198,7 +198,9 @@ func (c *checker) others() []caller {
 	return out
 }
 
-func identityOf(pr *state.Principal) ([]oracle.NamedPolicy, json.RawMessage) {
+// IdentityOf is a principal's identity policies (inline, attached, its
+// groups') and its permissions boundary, as the oracle takes them.
+func IdentityOf(pr *state.Principal) ([]oracle.NamedPolicy, json.RawMessage) {
 	if pr == nil {
 		return nil, nil
 	}
