@@ -119,20 +119,14 @@ func (e *evaluator) scan(n *Named, src source) {
 	if n == nil || n.Doc == nil {
 		return
 	}
-	var vars *varSource
-	if n.Doc.Version() == Version2012 {
-		vars = &varSource{ctx: e.req.Context}
-	}
+	vars := e.varsFor(n.Doc)
 	stmts := n.Doc.Statements()
 	for i := range stmts {
 		s := &stmts[i]
-		if s.Effect != Allow && s.Effect != Deny {
-			continue
-		}
 		if n.Ignore != nil && n.Ignore[i] {
 			continue
 		}
-		if !s.MatchesAction(e.req.Action) {
+		if !e.actionOf(s) {
 			continue
 		}
 		pm := PrincipalWildcard
@@ -141,11 +135,7 @@ func (e *evaluator) scan(n *Named, src source) {
 				continue
 			}
 		}
-		if !s.matchesResource(e.req.Resource, src == srcResource, vars) {
-			continue
-		}
-		e.noteMissing(s, vars)
-		if !e.conditionsHold(s, vars) {
+		if !e.resourceAndConditions(s, src == srcResource, vars) {
 			continue
 		}
 		h := hit{ref: Ref{Document: n.Name, Index: s.Index, Sid: s.Sid}, src: src, pm: pm}
@@ -155,6 +145,33 @@ func (e *evaluator) scan(n *Named, src source) {
 			e.allows.add(h)
 		}
 	}
+}
+
+// varsFor is where a document's policy variables come from: the request's
+// context, or nowhere for documents older than version 2012-10-17 (which
+// have none).
+func (e *evaluator) varsFor(d *Document) *varSource {
+	if d.Version() == Version2012 {
+		return &varSource{ctx: e.req.Context}
+	}
+	return nil
+}
+
+// actionOf reports whether s is an Allow or Deny that covers the request's
+// action.
+func (e *evaluator) actionOf(s *Statement) bool {
+	return (s.Effect == Allow || s.Effect == Deny) && s.MatchesAction(e.req.Action)
+}
+
+// resourceAndConditions reports whether s, whose action and principal
+// apply, covers the request's resource and its conditions hold; the keys
+// its conditions miss are noted on the way.
+func (e *evaluator) resourceAndConditions(s *Statement, resourcePolicy bool, vars *varSource) bool {
+	if !s.matchesResource(e.req.Resource, resourcePolicy, vars) {
+		return false
+	}
+	e.noteMissing(s, vars)
+	return e.conditionsHold(s, vars)
 }
 
 // principalMatch decides how a resource-policy statement names the caller.

@@ -56,27 +56,14 @@ func (e *evaluator) scanOrg(levels []OrgLevel, src source) *Limit {
 			if n.Doc == nil {
 				continue
 			}
-			var vars *varSource
-			if n.Doc.Version() == Version2012 {
-				vars = &varSource{ctx: e.req.Context}
-			}
+			vars := e.varsFor(n.Doc)
 			stmts := n.Doc.Statements()
 			for i := range stmts {
 				s := &stmts[i]
-				if s.Effect != Allow && s.Effect != Deny {
-					continue
-				}
-				if !s.MatchesAction(e.req.Action) {
-					continue
-				}
 				// An RCP's Principal must be "*" (Organizations User
 				// Guide, RCP syntax): it names everyone, so it is not
 				// matched. SCPs have no Principal.
-				if !s.matchesResource(e.req.Resource, src == srcRCP, vars) {
-					continue
-				}
-				e.noteMissing(s, vars)
-				if !e.conditionsHold(s, vars) {
+				if !e.actionOf(s) || !e.resourceAndConditions(s, src == srcRCP, vars) {
 					continue
 				}
 				if s.Effect == Deny {
