@@ -148,13 +148,13 @@ test-tools-race:
 
 # The generated plan suite of pkg/diff (issue 10): `make test` runs 5,000
 # plans without the race detector, which slows the planner several times
-# (and 200 under it); test-long runs PLANS of them.
+# (and 25 under it); test-long runs PLANS of them.
 PLANS ?= 100000
 test-long: oracle
 	$(GO) test -count=1 -v -timeout 0 -run '^TestGeneratedPlans$$' ./pkg/diff -plangen.plans=$(PLANS)
 
 # The sequence test of internal/lifeseq (issue 14): `make test` runs 1,000
-# sequences of operations without the race detector (and 20 under it);
+# sequences of operations without the race detector (and 5 under it);
 # test-sequences runs SEQUENCES of them.
 SEQUENCES ?= 20000
 test-sequences: oracle

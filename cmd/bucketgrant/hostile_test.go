@@ -184,6 +184,7 @@ func TestHostileCorpus(t *testing.T) {
 	// they take minutes of make test's budget and find nothing.
 	testrace.SkipHeavy(t)
 	cases := loadHostile(t)
+	testrace.CollectLess(t)
 	kinds := map[string]int{}
 	runs := 0
 	for _, c := range cases {

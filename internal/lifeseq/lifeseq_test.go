@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,12 +32,12 @@ var (
 )
 
 // defaultSequences is how many sequences TestLifeSequences runs: 1,000,
-// and 20 under the race detector, which slows planning several times over
+// and 5 under the race detector, which slows planning several times over
 // (make test runs the full count in a job without it; make test-race runs
 // it under the detector).
 var defaultSequences = func() int {
 	if testrace.Reduced() {
-		return 20
+		return 5
 	}
 	return 1000
 }()
@@ -76,7 +75,7 @@ func TestLifeSequences(t *testing.T) {
 	}
 	// The sequences allocate a lot and keep little: collecting less often
 	// saves a good part of the CPU the suite costs in `make test`.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	testrace.CollectLess(t)
 	start := time.Now()
 	cpu0, ocpu0 := cpuTime(), childrenCPU()
 	workers := runtime.GOMAXPROCS(0)

@@ -11,6 +11,7 @@ package testrace
 
 import (
 	"os"
+	"runtime/debug"
 	"testing"
 )
 
@@ -34,4 +35,16 @@ func SkipHeavy(t testing.TB) {
 	if Reduced() {
 		t.Skip("runs without the race detector in make test (job test-suites); make test-race runs it under the detector")
 	}
+}
+
+// CollectLess makes the garbage collector run a quarter as often until the
+// test ends (GOGC 400 instead of 100). The generated suites allocate much
+// and keep little: measured on the 5,000 generated plans, the same work took
+// about 16% less CPU (59 to 50 s) for a peak heap of about 700 MB instead of
+// 250 MB, which matters on make test's two cores and not in its memory.
+// The setting is process-wide: call it only in tests that do not run in
+// parallel with others.
+func CollectLess(tb testing.TB) {
+	old := debug.SetGCPercent(400)
+	tb.Cleanup(func() { debug.SetGCPercent(old) })
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
 	"github.com/bucketgrant/bucketgrant/internal/plangen"
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -118,9 +119,10 @@ func envInt(name string, def int64) int64 {
 // -plangen.sample, -plangen.list, -plangen.shrink, -plangen.show (or
 // BUCKETGRANT_PLANS and BUCKETGRANT_PLAN_SEED). The first violation of
 // each property is shrunk to a minimal scenario and printed as the plan's
-// options and a snapshot file. `make test` runs 5,000 plans (200 more under
+// options and a snapshot file. `make test` runs 5,000 plans (25 more under
 // the race detector); `make test-long` runs PLANS (100,000).
 func TestGeneratedPlans(t *testing.T) {
+	testrace.CollectLess(t)
 	o := startOracle(t)
 	n := *planCount
 	gen := plangen.New(*planSeed)

@@ -48,6 +48,7 @@ func orgCases() int {
 // exclusions listed there hold here too; organization documents are
 // generated with the same statement generator.
 func TestDifferentialOrg(t *testing.T) {
+	testrace.CollectLess(t)
 	o := startOracle(t)
 	n := orgCases()
 	gen := policygen.New(*diffSeed)

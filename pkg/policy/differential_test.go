@@ -21,12 +21,12 @@ var (
 	diffCases = flag.Int("diff.cases", int(envInt("BUCKETGRANT_DIFF_CASES", defaultDiffCases())), "number of generated cases in the differential test")
 )
 
-// defaultDiffCases is 20,000 cases, or 2,000 under the race detector: the
+// defaultDiffCases is 20,000 cases, or 250 under the race detector: the
 // evaluator runs on one goroutine here, so the detector adds only time; make
 // test runs the 20,000 without it (see internal/testrace).
 func defaultDiffCases() int64 {
 	if testrace.Reduced() {
-		return 2000
+		return 250
 	}
 	return 20000
 }
@@ -188,6 +188,7 @@ type disagreement struct {
 // oracle.Case form, which checkRepro below takes, so it can be pasted into a
 // hand-written test.
 func TestDifferential(t *testing.T) {
+	testrace.CollectLess(t)
 	o := startOracle(t)
 	n := *diffCases
 	gen := policygen.New(*diffSeed)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/bucketgrant/bucketgrant/internal/testrace"
 )
 
 // The property test checks Classes, Covers, Subset and Intersects against
@@ -409,6 +411,7 @@ func globsetCount(n int) int {
 }
 
 func TestGlobSetProperty(t *testing.T) {
+	testrace.CollectLess(t)
 	sets := globsetCount(*globsetSets)
 	w := getExactWorld()
 	st := runGlobSetProperty(t, w, sets, []rune{'a', 'b', '/'}, []rune{'a', 'a', 'b', '/', '/', '*', tokStar, tokStar, tokQuest, tokQuest}, 4, []bool{false}, *globsetSeed)
@@ -416,6 +419,7 @@ func TestGlobSetProperty(t *testing.T) {
 }
 
 func TestGlobSetPropertyFold(t *testing.T) {
+	testrace.CollectLess(t)
 	sets := globsetCount(*globsetSets / 5)
 	w := getFoldWorld()
 	st := runGlobSetProperty(t, w, sets, []rune{'k', 'K', '\u212a', '/'}, []rune{'k', 'K', '\u212a', '/', tokStar, tokStar, tokQuest}, 3, []bool{false, true}, *globsetSeed+1)
