@@ -26,7 +26,7 @@ IMAGE_DIR        ?= dist/image
 IMAGE_PUSH       ?=
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: test test-units test-binaries test-suites test-tools test-race test-long test-sequences test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
+.PHONY: test test-binary test-units test-binaries test-suites test-tools test-race test-long test-sequences test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
@@ -114,11 +114,21 @@ catalog: oracle
 BINARY_PKGS = ./integration ./integration/moto
 UNIT_PKGS   = $(filter-out $(addprefix $(shell $(GO) list -m)/,$(patsubst ./%,%,$(BINARY_PKGS))),$(shell $(GO) list ./...))
 
+# The binary the command-line, integration, moto and examples tests run,
+# built once for all four (see internal/testbin: each would link its own,
+# a few seconds of CPU apiece). TEST_BINARY_VERSION is testbin.Version.
+TEST_BINARY         = $(CURDIR)/bin/bucketgrant-test
+TEST_BINARY_VERSION = v0.0.0-clitest
+
 test: oracle
 	$(GO) vet ./...
 	$(GO) -C tools vet ./...
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suites test-units test-binaries fuzz-short test-tools
+	@$(MAKE) --no-print-directory test-binary
+	@BUCKETGRANT_TEST_BINARY='$(TEST_BINARY)' $(MAKE) --no-print-directory -j2 --output-sync=target test-suites test-units test-binaries fuzz-short test-tools
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
+
+test-binary:
+	$(GO) build -ldflags '-X main.version=$(TEST_BINARY_VERSION)' -o '$(TEST_BINARY)' ./cmd/bucketgrant
 
 test-units:
 	$(GO) test -race -count=1 $(UNIT_PKGS)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bucketgrant/bucketgrant/internal/testbin"
 	"github.com/bucketgrant/bucketgrant/pkg/grantsync"
 )
 
@@ -40,11 +41,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "bucketgrant")
-	cmd := exec.Command("go", "build", "-o", binary, "./cmd/bucketgrant")
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bucketgrant: %v\n%s", err, out)
+	if binary, err = testbin.Build(repoRoot, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()

@@ -25,7 +25,7 @@ import (
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
-	"github.com/bucketgrant/bucketgrant/internal/testrace"
+	"github.com/bucketgrant/bucketgrant/internal/testbin"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -63,18 +63,10 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "bucketgrant")
-	// The binary is built with the race detector when the tests are: the
-	// reader's parallel calls then run instrumented too, and the build
-	// reuses the race-compiled packages of the test binary itself.
-	args := []string{"build", "-o", binary}
-	if testrace.Binary() {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bucketgrant: %v\n%s", err, out)
+	// The binary is race-built under make test-race: the reader's
+	// parallel calls then run instrumented too.
+	if binary, err = testbin.Build(repoRoot, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	orc, orcErr = oracle.Start()

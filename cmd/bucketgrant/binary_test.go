@@ -17,7 +17,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/integration/awsfake"
 	"github.com/bucketgrant/bucketgrant/integration/fixture"
-	"github.com/bucketgrant/bucketgrant/internal/testrace"
+	"github.com/bucketgrant/bucketgrant/internal/testbin"
 	"github.com/bucketgrant/bucketgrant/pkg/snapshot"
 )
 
@@ -27,7 +27,7 @@ import (
 
 // testVersion is stamped into the binary the way make build and the
 // release builds stamp theirs.
-const testVersion = "v0.0.0-clitest"
+const testVersion = testbin.Version
 
 var binary string
 
@@ -42,15 +42,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "bucketgrant")
-	args := []string{"build", "-o", binary, "-ldflags", "-X main.version=" + testVersion}
-	if testrace.Binary() {
-		// Reuses the race-compiled packages of this test binary.
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, ".")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bucketgrant: %v\n%s", err, out)
+	if binary, err = testbin.Build("../..", dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()

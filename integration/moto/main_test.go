@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
-	"github.com/bucketgrant/bucketgrant/internal/testrace"
+	"github.com/bucketgrant/bucketgrant/internal/testbin"
 )
 
 // requireEnv names the variable that turns "moto is not installed" from a
@@ -61,7 +61,6 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "bucketgrant")
 
 	// moto, the build and the oracle start side by side: each waits on
 	// something else most of its time.
@@ -80,7 +79,7 @@ func testMain(m *testing.M) int {
 	}()
 	go func() {
 		defer wg.Done()
-		buildErr = build()
+		buildErr = build(dir)
 		buildTook = time.Since(start)
 	}()
 	go func() {
@@ -123,20 +122,12 @@ func testMain(m *testing.M) int {
 	return code
 }
 
-// build builds bucketgrant into binary, with the race detector when the
-// tests run with it, like integration/main_test.go: the reader's parallel
-// calls then run instrumented too.
-func build() error {
-	args := []string{"build", "-o", binary}
-	if testrace.Binary() {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/bucketgrant")...)
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building bucketgrant: %w\n%s", err, out)
-	}
-	return nil
+// build sets binary to the bucketgrant of the run (see internal/testbin):
+// race-built under make test-race, like integration/main_test.go, so the
+// reader's parallel calls run instrumented too.
+func build(dir string) (err error) {
+	binary, err = testbin.Build(repoRoot, dir)
+	return err
 }
 
 // requireMoto skips t when moto is not installed (and not required).
