@@ -26,7 +26,7 @@ IMAGE_DIR        ?= dist/image
 IMAGE_PUSH       ?=
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: test test-binary test-units test-binaries test-suites test-tools test-race test-long test-sequences test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
+.PHONY: test vet test-binary test-units test-binaries test-suites test-tools test-race test-long test-sequences test-tools-race oracle bench lint fuzz fuzz-short build example catalog globset-long install release-snapshot image k8s-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o bin/bucketgrant ./cmd/bucketgrant
@@ -86,7 +86,8 @@ oracle/node_modules/.package-lock.json: oracle/package.json oracle/package-lock.
 catalog: oracle
 	$(GO) run ./internal/sar/gen
 
-# make test: vet, then five jobs two at a time (a 2-core machine's budget is
+# make test: vet, the oracle and the binary under test side by side, then
+# five jobs two at a time (a 2-core machine's budget is
 # 5 minutes; each job's output is printed whole when it ends):
 #   test-units     every package under the race detector, except the two
 #                  that run the built binary hundreds of times;
@@ -120,12 +121,14 @@ UNIT_PKGS   = $(filter-out $(addprefix $(shell $(GO) list -m)/,$(patsubst ./%,%,
 TEST_BINARY         = $(CURDIR)/bin/bucketgrant-test
 TEST_BINARY_VERSION = v0.0.0-clitest
 
-test: oracle
-	$(GO) vet ./...
-	$(GO) -C tools vet ./...
-	@$(MAKE) --no-print-directory test-binary
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target oracle vet test-binary
 	@BUCKETGRANT_TEST_BINARY='$(TEST_BINARY)' $(MAKE) --no-print-directory -j2 --output-sync=target test-suites test-units test-binaries fuzz-short test-tools
 	@python3 -c 'import moto.server' 2>/dev/null || echo "note: the TestMoto tests (integration/moto) were skipped: python3 cannot import moto.server; pip install 'moto[server]' to run them"
+
+vet:
+	$(GO) vet ./...
+	$(GO) -C tools vet ./...
 
 test-binary:
 	$(GO) build -ldflags '-X main.version=$(TEST_BINARY_VERSION)' -o '$(TEST_BINARY)' ./cmd/bucketgrant
@@ -175,8 +178,7 @@ bench: oracle
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) -C tools vet ./...
+	@$(MAKE) --no-print-directory vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) -C tools run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
