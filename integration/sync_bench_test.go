@@ -176,10 +176,11 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 	// alias of the region at once); per bucket HeadBucket, encryption,
 	// ownership and policy; per key DescribeKey, GetKeyPolicy and
 	// ListGrants (the key's grants, which allow beside its policy); per
-	// role GetRole, the lists of its inline and attached policies and
-	// ListRoleTags (for aws:PrincipalTag conditions); none of the roles
-	// has a policy yet, so nothing more to get.
-	readFloor := 2*benchAccounts + 4*benchBuckets + 3*benchKeys + 4*benchPrincipals
+	// role GetRole (whose answer carries the role's tags, for
+	// aws:PrincipalTag conditions) and the lists of its inline and
+	// attached policies; none of the roles has a policy yet, so nothing
+	// more to get.
+	readFloor := 2*benchAccounts + 4*benchBuckets + 3*benchKeys + 3*benchPrincipals
 	// Writing keeps the stale check (one read right before each document's
 	// write) and the verification (one read back): 2 reads per written
 	// document on top of the floor.

@@ -93,7 +93,8 @@
 //     RetireGrant; grants.go) but authorise nothing.
 //   - IAM listing of all users/roles/policies, access keys, instance
 //     profiles, tags of anything but users and roles (TagUser, ListUserTags,
-//     TagRole, ListRoleTags, …; tags.go), and path-prefix filters on lists.
+//     TagRole, ListRoleTags, …; tags.go; GetUser and GetRole return every
+//     tag, as IAM does), and path-prefix filters on lists.
 //     Writes to the policies of Identity Center and service-linked roles
 //     fail with UnmodifiableEntity, as in IAM.
 //   - S3 answers 301 PermanentRedirect (with x-amz-bucket-region) when the

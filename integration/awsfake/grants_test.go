@@ -89,6 +89,34 @@ func TestIAMTagsThroughTheSDK(t *testing.T) {
 	wantCode(t, err, "NoSuchEntity")
 }
 
+// GetUser and GetRole answer with every tag of the entity (IAM holds at
+// most 50 and neither call paginates); an untagged entity's answer has
+// none.
+func TestIAMGetUserAndGetRoleReturnTags(t *testing.T) {
+	_, c := setup(t)
+	must[*iam.CreateUserOutput](t)(c.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("Jane")}))
+	must[*iam.CreateUserOutput](t)(c.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("Bob")}))
+	must[*iam.CreateRoleOutput](t)(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Loader"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`)}))
+	var tags []iamtypes.Tag
+	for i := range maxTags {
+		tags = append(tags, iamtypes.Tag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String(fmt.Sprint(i))})
+	}
+	must[*iam.TagUserOutput](t)(c.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("Jane"), Tags: tags}))
+	must[*iam.TagRoleOutput](t)(c.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("Loader"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("etl")}}}))
+
+	u := must[*iam.GetUserOutput](t)(c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("Jane")}))
+	if len(u.User.Tags) != maxTags || *u.User.Tags[0].Key != "k00" || *u.User.Tags[maxTags-1].Value != fmt.Sprint(maxTags-1) {
+		t.Errorf("GetUser: %d tags, want all %d", len(u.User.Tags), maxTags)
+	}
+	if b := must[*iam.GetUserOutput](t)(c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("Bob")})); len(b.User.Tags) != 0 {
+		t.Errorf("GetUser of an untagged user: %+v", b.User.Tags)
+	}
+	r := must[*iam.GetRoleOutput](t)(c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("Loader")}))
+	if len(r.Role.Tags) != 1 || *r.Role.Tags[0].Key != "team" || *r.Role.Tags[0].Value != "etl" {
+		t.Errorf("GetRole tags: %+v", r.Role.Tags)
+	}
+}
+
 func TestIAMProtectedRolesAreUnmodifiable(t *testing.T) {
 	_, c := setup(t)
 	for _, r := range []struct{ name, path string }{

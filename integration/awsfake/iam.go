@@ -377,6 +377,10 @@ type entityXML struct {
 	Description              string       `xml:",omitempty"`
 	MaxSessionDuration       int          `xml:",omitempty"`
 	PermissionsBoundary      *boundaryXML `xml:",omitempty"`
+	// Tags are filled only in the answers about one user or role (Get,
+	// Create): as in IAM, ListUsers, ListRoles and GetGroup's member list
+	// leave them out (tags.go).
+	Tags members[iamTag] `xml:",omitempty"`
 }
 
 func (e *entity) xml() entityXML {
@@ -417,13 +421,18 @@ func namesOf(e *entity) entityNames {
 	return n
 }
 
-// singleEntity marshals as <User>, <Role> or <Group>.
+// singleEntity marshals as <User>, <Role> or <Group>. A user's or role's
+// answer carries its tags, every one of them (at most 50, unpaginated), as
+// GetUser and GetRole do.
 func singleEntity(e *entity) any {
+	x := e.xml()
 	switch e.kind {
 	case kindUser:
-		return struct{ User entityXML }{e.xml()}
+		x.Tags = e.tags
+		return struct{ User entityXML }{x}
 	case kindRole:
-		return struct{ Role entityXML }{e.xml()}
+		x.Tags = e.tags
+		return struct{ Role entityXML }{x}
 	}
 	return struct{ Group entityXML }{e.xml()}
 }

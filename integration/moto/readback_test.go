@@ -167,6 +167,18 @@ func (s *seeded) readPrincipal(ctx context.Context, arn string) (state.Principal
 		if r.Role.PermissionsBoundary != nil {
 			return wrap("boundary", errors.New("the read-back does not read boundaries"))
 		}
+		// The tags through the call made for them, not GetRole's answer
+		// that bucketgrant reads: the snapshot must agree with it.
+		tp := iam.NewListRoleTagsPaginator(c, &iam.ListRoleTagsInput{RoleName: &name})
+		for tp.HasMorePages() {
+			out, err := tp.NextPage(ctx)
+			if err != nil {
+				return wrap("tags", err)
+			}
+			for _, t := range out.Tags {
+				p.Tags = append(p.Tags, state.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+			}
+		}
 		pg := iam.NewListRolePoliciesPaginator(c, &iam.ListRolePoliciesInput{RoleName: &name})
 		for pg.HasMorePages() {
 			out, err := pg.NextPage(ctx)
@@ -204,6 +216,17 @@ func (s *seeded) readPrincipal(ctx context.Context, arn string) (state.Principal
 		p.ARN, p.ID = aws.ToString(u.User.Arn), aws.ToString(u.User.UserId)
 		if u.User.PermissionsBoundary != nil {
 			return wrap("boundary", errors.New("the read-back does not read boundaries"))
+		}
+		// As for roles: ListUserTags, not GetUser's tags.
+		tp := iam.NewListUserTagsPaginator(c, &iam.ListUserTagsInput{UserName: &name})
+		for tp.HasMorePages() {
+			out, err := tp.NextPage(ctx)
+			if err != nil {
+				return wrap("tags", err)
+			}
+			for _, t := range out.Tags {
+				p.Tags = append(p.Tags, state.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+			}
 		}
 		pg := iam.NewListUserPoliciesPaginator(c, &iam.ListUserPoliciesInput{UserName: &name})
 		for pg.HasMorePages() {

@@ -218,6 +218,9 @@ func TestMotoSameAccount(t *testing.T) {
 	t.Parallel()
 	requireMoto(t)
 	st, account, bucket, jane := sameAccount(t, "same-account")
+	// Tags, which bucketgrant reads from GetUser's answer: the snapshot
+	// must hold what ListUserTags lists.
+	st.Principals[0].Tags = []state.Tag{{Key: "team", Value: "data"}, {Key: "cost-center", Value: "42"}}
 	w := newWorld(t, st, []string{jane})
 	w.keyAdminSession(account)
 	w.lifecycle(grant{principal: jane, bucket: bucket})
@@ -245,7 +248,10 @@ func TestMotoRoleWithPath(t *testing.T) {
 	st, principal, resource, bucket, _ := crossAccount(t, "role-path")
 	reporter := "arn:aws:iam::" + principal + ":role/service-role/analytics/Reporter"
 	st.Principals[0] = state.Principal{ARN: reporter, Kind: state.KindRole, InlinePolicies: []state.NamedDoc{{Name: "read-own-role",
-		Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + reporter + `"}]}`)}}}
+		Doc: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + reporter + `"}]}`)}},
+		// Read from GetRole's answer; the snapshot must hold what
+		// ListRoleTags lists.
+		Tags: []state.Tag{{Key: "team", Value: "analytics"}}}
 	opP := "arn:aws:iam::" + principal + ":role/ops/BucketGrantOperator"
 	opR := "arn:aws:iam::" + resource + ":role/ops/BucketGrantOperator"
 	st.Principals = append(st.Principals, state.Principal{ARN: opP, Kind: state.KindRole}, state.Principal{ARN: opR, Kind: state.KindRole})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -236,6 +237,20 @@ func (s *seeded) principal(ctx context.Context, p state.Principal) error {
 	}
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", p.ARN, err)
+	}
+	if len(p.Tags) > 0 {
+		var tags []iamtypes.Tag
+		for _, t := range p.Tags {
+			tags = append(tags, iamtypes.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+		}
+		if role {
+			_, err = c.TagRole(ctx, &iam.TagRoleInput{RoleName: &name, Tags: tags})
+		} else {
+			_, err = c.TagUser(ctx, &iam.TagUserInput{UserName: &name, Tags: tags})
+		}
+		if err != nil {
+			return fmt.Errorf("tagging %s: %w", p.ARN, err)
+		}
 	}
 	for _, nd := range p.InlinePolicies {
 		doc := aws.String(nd.Doc.String())

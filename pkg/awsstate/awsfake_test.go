@@ -87,10 +87,10 @@ func TestReadExamplesFromTheTestServer(t *testing.T) {
 		file      string
 		wantCalls int
 	}{
-		// Each counts one kms:ListGrants and one iam:ListUserTags (up
-		// to 100 grants and 1,000 tags a page).
-		{"seed-same-account.json", 14},
-		{"seed-cross-account.json", 16},
+		// Each counts one kms:ListGrants (up to 100 grants a page);
+		// the principal's tags come with iam:GetUser.
+		{"seed-same-account.json", 13},
+		{"seed-cross-account.json", 15},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			want := loadExample(t, tc.file)

@@ -2,10 +2,9 @@ package awsstate
 
 import (
 	"context"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/bucketgrant/bucketgrant/pkg/state"
@@ -19,17 +18,7 @@ type GrantsAPI interface {
 	ListGrants(context.Context, *kms.ListGrantsInput, ...func(*kms.Options)) (*kms.ListGrantsOutput, error)
 }
 
-// TagsAPI lists a user's or a role's IAM tags (the values of
-// aws:PrincipalTag/*).
-type TagsAPI interface {
-	ListUserTags(context.Context, *iam.ListUserTagsInput, ...func(*iam.Options)) (*iam.ListUserTagsOutput, error)
-	ListRoleTags(context.Context, *iam.ListRoleTagsInput, ...func(*iam.Options)) (*iam.ListRoleTagsOutput, error)
-}
-
-var (
-	_ GrantsAPI = (*kms.Client)(nil)
-	_ TagsAPI   = (*iam.Client)(nil)
-)
+var _ GrantsAPI = (*kms.Client)(nil)
 
 // grants reads every grant of key k, with the key's account's credentials
 // (ListGrants needs kms:ListGrants in the key policy). Access denied is not
@@ -77,48 +66,16 @@ func (ru *run) grants(ctx context.Context, kc KMSAPI, k *state.Key) ([]state.Gra
 	return out, nil
 }
 
-// tags reads the tags of the user or role name (kind user or role).
-// Access denied leaves them unread (nil), as for grants.
-func (ru *run) tags(ctx context.Context, kind, name, res string) ([]state.Tag, error) {
-	tc, ok := ru.r.IAM.(TagsAPI)
-	if !ok {
-		return nil, nil
+// tagsOf is a user's or role's tags as GetUser and GetRole return them.
+// IAM fills Tags in those two answers (unlike ListUsers and ListRoles), and
+// in full: an entity holds at most 50 tags and neither call paginates. So
+// no ListUserTags or ListRoleTags call is needed, one IAM call a principal
+// fewer. An entity without tags gets an empty list, not nil: its tags were
+// read, and there are none.
+func tagsOf(tags []iamtypes.Tag) []state.Tag {
+	out := make([]state.Tag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, state.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
 	}
-	out := []state.Tag{}
-	add := func(key, value *string) {
-		out = append(out, state.Tag{Key: aws.ToString(key), Value: aws.ToString(value)})
-	}
-	var err error
-	op := "iam:ListUserTags"
-	if kind == state.KindUser {
-		p := iam.NewListUserTagsPaginator(tc, &iam.ListUserTagsInput{UserName: &name, MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() && err == nil {
-			var page *iam.ListUserTagsOutput
-			if err = ru.r.call(ctx, func() (e error) { page, e = p.NextPage(ctx); return }); err == nil {
-				for _, t := range page.Tags {
-					add(t.Key, t.Value)
-				}
-			}
-		}
-	} else {
-		op = "iam:ListRoleTags"
-		p := iam.NewListRoleTagsPaginator(tc, &iam.ListRoleTagsInput{RoleName: &name, MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() && err == nil {
-			var page *iam.ListRoleTagsOutput
-			if err = ru.r.call(ctx, func() (e error) { page, e = p.NextPage(ctx); return }); err == nil {
-				for _, t := range page.Tags {
-					add(t.Key, t.Value)
-				}
-			}
-		}
-	}
-	if err != nil {
-		e := Classify(err, op, res, ru.pid.String())
-		if KindOf(e) == KindAccessDenied {
-			ru.r.logf("%s; conditions on aws:PrincipalTag stay undecided", strings.TrimSpace(e.Error()))
-			return nil, nil
-		}
-		return nil, e
-	}
-	return out, nil
+	return out
 }

@@ -62,8 +62,9 @@ func TestLiveGrantsAndTags(t *testing.T) {
 	if n := w.srv.Calls("kms:ListGrants"); n != 2 {
 		t.Errorf("ListGrants calls = %d, want 2", n)
 	}
-	if n := w.srv.Calls("iam:ListUserTags"); n != 1 {
-		t.Errorf("ListUserTags calls = %d, want 1", n)
+	// The tags come with GetUser: no call of their own.
+	if n, m := w.srv.Calls("iam:ListUserTags"), w.srv.Calls("iam:GetUser"); n != 0 || m != 1 {
+		t.Errorf("ListUserTags calls = %d, GetUser calls = %d, want 0 and 1", n, m)
 	}
 	want := []state.Tag{{Key: "team", Value: "data"}, {Key: "cost-center", Value: "42"}}
 	if got := st.Principals[0].Tags; fmt.Sprint(got) != fmt.Sprint(want) {
@@ -85,15 +86,16 @@ func TestLiveRoleTags(t *testing.T) {
 	if got := st.Principals[0].Tags; len(got) != 1 || got[0] != (state.Tag{Key: "team", Value: "etl"}) {
 		t.Errorf("role tags = %v", got)
 	}
-	if w.srv.Calls("iam:ListRoleTags") != 1 || w.srv.Calls("iam:ListUserTags") != 0 {
+	if w.srv.Calls("iam:ListRoleTags") != 0 || w.srv.Calls("iam:ListUserTags") != 0 {
 		t.Errorf("calls: %v", w.srv.CallCounts())
 	}
 }
 
-// Credentials without kms:ListGrants or iam:List*Tags still read the rest:
-// the grants and tags are left unread (nil), which the planner never takes
-// for "none". Any other failure of those reads is an error as for every
-// read.
+// Credentials without kms:ListGrants still read the rest: the grants are
+// left unread (nil), which the planner never takes for "none". Any other
+// failure of that read is an error as for every read. The tags need no
+// permission of their own: they come with GetUser, whose failure fails
+// the read.
 func TestLiveGrantsAndTagsDeniedOrFailing(t *testing.T) {
 	w := newWorld(t)
 	w.basic(t, "eu-west-1", func(arn string) string { return arn })
@@ -104,11 +106,14 @@ func TestLiveGrantsAndTagsDeniedOrFailing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("denied ListGrants/ListUserTags must not fail the read: %v", err)
 	}
-	if st.Keys[0].Grants != nil || st.Principals[0].Tags != nil {
-		t.Errorf("denied reads must leave grants and tags unread, got %v / %v", st.Keys[0].Grants, st.Principals[0].Tags)
+	if st.Keys[0].Grants != nil {
+		t.Errorf("a denied ListGrants must leave the grants unread, got %v", st.Keys[0].Grants)
+	}
+	if want := []state.Tag{{Key: "team", Value: "data"}, {Key: "cost-center", Value: "42"}}; fmt.Sprint(st.Principals[0].Tags) != fmt.Sprint(want) {
+		t.Errorf("tags = %v, want %v from GetUser", st.Principals[0].Tags, want)
 	}
 	w.srv.ClearFaults()
-	for _, op := range []string{"kms:ListGrants", "iam:ListUserTags"} {
+	for _, op := range []string{"kms:ListGrants", "iam:GetUser"} {
 		w.srv.Throttle(op, 10)
 		_, err := w.read(jane)
 		w.srv.ClearFaults()

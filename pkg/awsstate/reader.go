@@ -657,6 +657,7 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return p, Classify(err, "iam:GetUser", pr.arn, who)
 		}
 		p.ARN, p.ID = aws.ToString(out.User.Arn), aws.ToString(out.User.UserId)
+		p.Tags = tagsOf(out.User.Tags) // grants.go
 		if out.User.PermissionsBoundary != nil {
 			boundary = aws.ToString(out.User.PermissionsBoundary.PermissionsBoundaryArn)
 		}
@@ -672,6 +673,7 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return p, Classify(err, "iam:GetRole", pr.roleARN(), who)
 		}
 		p.ARN, p.ID = aws.ToString(out.Role.Arn), aws.ToString(out.Role.RoleId)
+		p.Tags = tagsOf(out.Role.Tags) // grants.go
 		if out.Role.PermissionsBoundary != nil {
 			boundary = aws.ToString(out.Role.PermissionsBoundary.PermissionsBoundaryArn)
 		}
@@ -701,11 +703,6 @@ func (ru *run) principal(ctx context.Context, pr principalRef) (state.Principal,
 			return err
 		})
 	}
-	g.Go(func(ctx context.Context) error {
-		var err error
-		p.Tags, err = ru.tags(ctx, pr.kind, pr.name, p.ARN) // grants.go
-		return err
-	})
 	if boundary != "" {
 		g.Go(func(ctx context.Context) error {
 			mp, err := ru.managedPolicy(ctx, boundary)

@@ -103,6 +103,8 @@ func TestReadUser(t *testing.T) {
 						{ARN: sharedARN, Document: doc(sharedDoc), VersionID: "v3"},
 						{ARN: otherARN, Document: doc(plusDoc), VersionID: "v3"}}}},
 			PermissionsBoundary: &state.ManagedPolicy{ARN: boundARN, Document: doc(boundDoc), VersionID: "v3"},
+			// GetUser answered without tags: read, and none.
+			Tags: []state.Tag{},
 		}},
 	}
 	if diff := cmp.Diff(want, st); diff != "" {
