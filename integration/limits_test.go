@@ -102,3 +102,64 @@ func TestRollbackPastInlineLimitOnAWS(t *testing.T) {
 		t.Errorf("the refused rollback wrote: %v", n)
 	}
 }
+
+// sync measures a grant against AWS's default quotas first and asks the
+// account for its own (iam:GetAccountSummary) only when a default is
+// passed, since an account's quotas are never below the defaults: a sync
+// within them makes no such call. Past the default, the grant is blocked
+// with the quota read from the account, and goes through once the account's
+// quota is raised.
+func TestSyncReadsQuotasOnlyPastTheDefaults(t *testing.T) {
+	st := exampleState(t, crossAccount, nil)
+	room := 1990 // of Jane's 2,048 characters, too few for the grant's statements
+	for _, in := range st.Principals[0].InlinePolicies {
+		room -= limits.IAMChars(in.Doc.Text)
+	}
+	w := newWorld(t, st)
+	grants := w.syncGrants("")
+	w.srv.ResetCalls()
+	if out, stderr, code := w.run("sync", "-f", grants, "--dry-run"); code != 0 {
+		t.Fatalf("sync --dry-run: exit %d\n%s%s", code, out, stderr)
+	}
+	if n := w.srv.Calls("iam:GetAccountSummary"); n != 0 {
+		t.Errorf("a sync within the default quotas read them %d times", n)
+	}
+
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(w.config(w.principal))
+	if _, err := iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("Jane"), PolicyName: aws.String("existing"), PolicyDocument: aws.String(sizedPolicy(t, room))}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		out, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("team-%d", i)), PolicyDocument: aws.String(sizedPolicy(t, 200))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := iamc.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("Jane"), PolicyArn: out.Policy.Arn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.srv.ResetCalls()
+	out, stderr, code := w.run("sync", "-f", grants, "--yes")
+	if code == 0 {
+		t.Fatalf("sync past the attached-policy quota: exit 0\n%s%s", out, stderr)
+	}
+	if want := "over IAM's quota per user of 10 (read from account " + janeAccount + " with iam:GetAccountSummary)"; !strings.Contains(out+stderr, want) {
+		t.Errorf("sync does not say %q:\n%s%s", want, out, stderr)
+	}
+	if n := w.srv.Calls("iam:GetAccountSummary"); n != 1 {
+		t.Errorf("GetAccountSummary calls = %d, want 1", n)
+	}
+	if n := writes(w.srv.CallCounts()); len(n) != 0 {
+		t.Errorf("the blocked sync wrote: %v", n)
+	}
+
+	w.srv.SetAttachedQuota(janeAccount, 20)
+	if out, stderr, code := w.run("sync", "-f", grants, "--yes"); code != 0 {
+		t.Fatalf("sync after the raise: exit %d\n%s%s", code, out, stderr)
+	}
+	list, err := iamc.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("Jane")})
+	if err != nil || len(list.AttachedPolicies) != 11 {
+		t.Fatalf("attached after the raise: %v %v", list, err)
+	}
+}
