@@ -2,6 +2,7 @@ package awsstate_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -220,4 +221,52 @@ func TestLiveErrors(t *testing.T) {
 		}
 		t.Logf("%s\n  hint: %s", err, awsstate.Hint(err))
 	})
+}
+
+// A bucket is found by reading its policy in the client's region: there,
+// three S3 calls and no HeadBucket; in another region, the redirect names
+// the region, where the policy is read again (four calls, as with
+// HeadBucket). A missing bucket and a denied policy read are reported as
+// before.
+func TestLiveBucketFoundByItsPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		region string
+		calls  map[string]int
+	}{
+		{"us-east-1", map[string]int{"s3:GetBucketPolicy": 1, "s3:GetBucketEncryption": 1, "s3:GetBucketOwnershipControls": 1}},
+		{"eu-west-1", map[string]int{"s3:GetBucketPolicy": 2, "s3:GetBucketEncryption": 1, "s3:GetBucketOwnershipControls": 1}},
+	} {
+		t.Run(tc.region, func(t *testing.T) {
+			w := newWorld(t)
+			w.basic(t, tc.region, func(arn string) string { return arn })
+			w.srv.ResetCalls()
+			st, err := w.read(jane)
+			if err != nil {
+				t.Fatalf("%v (%s)", err, awsstate.Detail(err))
+			}
+			if st.Buckets[0].Region != tc.region {
+				t.Errorf("bucket %+v", st.Buckets[0])
+			}
+			got := map[string]int{}
+			for op, n := range w.srv.CallCounts() {
+				if strings.HasPrefix(op, "s3:") {
+					got[op] = n
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.calls) {
+				t.Errorf("S3 calls %v, want %v", got, tc.calls)
+			}
+
+			w.srv.Deny("", "s3:GetBucketPolicy")
+			_, err = w.read(jane)
+			w.srv.ClearFaults()
+			if awsstate.KindOf(err) != awsstate.KindAccessDenied || !strings.Contains(err.Error(), "s3:GetBucketPolicy on arn:aws:s3:::data") {
+				t.Errorf("denied policy read: %v (kind %v)", err, awsstate.KindOf(err))
+			}
+			_, err = awsstate.NewReaderFromConfig(w.cfg, nil, true).Read(context.Background(), jane, "nodata")
+			if awsstate.KindOf(err) != awsstate.KindNoSuchBucket || !strings.Contains(err.Error(), "arn:aws:s3:::nodata: the bucket does not exist") {
+				t.Errorf("missing bucket: %v (kind %v)", err, awsstate.KindOf(err))
+			}
+		})
+	}
 }

@@ -127,7 +127,11 @@ func NewReaderFromConfig(principal aws.Config, resource *aws.Config, pathStyle b
 	var mu sync.Mutex
 	s3c := map[string]*s3.Client{}
 	kmsc := map[string]*kms.Client{}
+	r.S3Region = rcfg.Region
 	r.S3 = func(region string) S3API {
+		if region == "" {
+			region = rcfg.Region // one client for the region however named
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if c, ok := s3c[region]; ok {

@@ -32,6 +32,11 @@ type Reader struct {
 	S3          func(region string) S3API
 	KMS         func(region string) KMSAPI
 	ResourceSTS STSAPI
+	// S3Region is the region of S3("") when known. A bucket is then found
+	// by reading its policy there (bucketProbe) instead of asking
+	// HeadBucket first: one S3 call a bucket fewer when it is in that
+	// region, the same count when it is not. "" keeps HeadBucket.
+	S3Region string
 	// PrincipalLabel and ResourceLabel say where each set of credentials
 	// came from (for errors), e.g. `profile "dev"`.
 	PrincipalLabel, ResourceLabel string
@@ -282,9 +287,14 @@ func (ru *run) bucket(ctx context.Context, name string) (state.Bucket, *state.Ke
 	who := ru.rid.String()
 	owner := aws.String(ru.rid.account)
 
-	region, err := ru.bucketRegion(ctx, name, res)
-	if err != nil {
-		return b, nil, err
+	// The policy read where S3("") points, when that is the bucket's
+	// region; else the region from HeadBucket or GetBucketLocation.
+	region, probe, probeErr := ru.bucketProbe(ctx, name)
+	if region == "" {
+		var err error
+		if region, err = ru.bucketRegion(ctx, name, res); err != nil {
+			return b, nil, err
+		}
 	}
 	b.Region = region
 	s3c := ru.r.S3(region)
@@ -333,12 +343,14 @@ func (ru *run) bucket(ctx context.Context, name string) (state.Bucket, *state.Ke
 		return nil
 	})
 	g.Go(func(ctx context.Context) error {
-		var out *s3.GetBucketPolicyOutput
-		err := ru.r.call(ctx, func() error {
-			var err error
-			out, err = s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name, ExpectedBucketOwner: owner})
-			return err
-		})
+		out, err := probe, probeErr
+		if out == nil && err == nil {
+			err = ru.r.call(ctx, func() error {
+				var err error
+				out, err = s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name, ExpectedBucketOwner: owner})
+				return err
+			})
+		}
 		if code(err) == "NoSuchBucketPolicy" {
 			return nil
 		}
@@ -350,7 +362,7 @@ func (ru *run) bucket(ctx context.Context, name string) (state.Bucket, *state.Ke
 		}
 		return nil
 	})
-	err = g.Wait()
+	err := g.Wait()
 	return b, key, err
 }
 
@@ -370,6 +382,43 @@ func encryptionOf(out *s3.GetBucketEncryptionOutput) *state.Encryption {
 		}
 	}
 	return nil
+}
+
+// bucketProbe reads the bucket's policy with S3(""), whose region is
+// Reader.S3Region, to find the bucket's region without a call of its own.
+// S3 serves a bucket's requests only in its region: an answer (the policy,
+// NoSuchBucketPolicy, or access denied naming this region) means the
+// bucket is here, and is returned as the policy read (out, err); a
+// redirect or a denial naming another region gives that region, where the
+// policy is read again. Anything else (no region known, an error that
+// names none) returns "" and the caller asks HeadBucket, as without a
+// probe, so errors are reported as they always were.
+func (ru *run) bucketProbe(ctx context.Context, name string) (region string, out *s3.GetBucketPolicyOutput, err error) {
+	def := ru.r.S3Region
+	if def == "" {
+		return "", nil, nil
+	}
+	err = ru.r.call(ctx, func() error {
+		var err error
+		out, err = ru.r.S3("").GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name, ExpectedBucketOwner: aws.String(ru.rid.account)})
+		return err
+	})
+	if err == nil || code(err) == "NoSuchBucketPolicy" {
+		return def, out, err
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil && (re.HTTPStatusCode() == 301 || re.HTTPStatusCode() == 403) {
+		switch h := re.Response.Header.Get("x-amz-bucket-region"); h {
+		case "":
+		case def:
+			if re.HTTPStatusCode() == 403 {
+				return def, nil, err // denied here: the policy read's error
+			}
+		default:
+			return h, nil, nil
+		}
+	}
+	return "", nil, nil
 }
 
 // bucketRegion asks HeadBucket (its BucketRegion, or the x-amz-bucket-region
