@@ -173,14 +173,15 @@ func benchSyncOnce(b *testing.B, parallel int, limits awsstate.RateLimits) {
 
 	// The floor of reading every document once with this reader: per
 	// account one sts:GetCallerIdentity and one kms:ListAliases (every
-	// alias of the region at once); per bucket HeadBucket, encryption,
-	// ownership and policy; per key DescribeKey, GetKeyPolicy and
+	// alias of the region at once); per bucket its policy (read first,
+	// in the client's region, which is the bucket's: no HeadBucket to
+	// find the region), encryption and ownership; per key DescribeKey, GetKeyPolicy and
 	// ListGrants (the key's grants, which allow beside its policy); per
 	// role GetRole (whose answer carries the role's tags, for
 	// aws:PrincipalTag conditions) and the lists of its inline and
 	// attached policies; none of the roles has a policy yet, so nothing
 	// more to get.
-	readFloor := 2*benchAccounts + 4*benchBuckets + 3*benchKeys + 3*benchPrincipals
+	readFloor := 2*benchAccounts + 3*benchBuckets + 3*benchKeys + 3*benchPrincipals
 	// Writing keeps the stale check (one read right before each document's
 	// write) and the verification (one read back): 2 reads per written
 	// document on top of the floor.
