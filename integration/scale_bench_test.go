@@ -122,3 +122,33 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// BenchmarkPlanAllScale plans scaledOrg's grants in this process (what
+// `sync --state --dry-run` spends its time on, without the binary, the
+// snapshot file and the report), so that a CPU or memory profile shows
+// where a size's time goes:
+//
+//	go test ./integration -run '^$' -bench PlanAllScale/grants=10000 -benchtime 1x -cpuprofile cpu.out
+func BenchmarkPlanAllScale(b *testing.B) {
+	for _, n := range scaleSizes(b) {
+		b.Run(fmt.Sprintf("grants=%d", n), func(b *testing.B) {
+			st, f := scaledOrg(n)
+			b.ResetTimer()
+			for range b.N {
+				run, err := grantsync.PlanAll(st, f, f.Grants, grantsync.PlanOptions{ToolVersion: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				drift := 0
+				for _, r := range run.Results {
+					if r.Status == grantsync.StatusDrift {
+						drift++
+					}
+				}
+				if drift != n {
+					b.Fatalf("%d of %d grants planned as drift", drift, n)
+				}
+			}
+		})
+	}
+}

@@ -165,7 +165,15 @@ func (p *planner) oldKeyTargets(ids []GrantID) ([]*target, error) {
 // policy holds a KMS statement of one of the grants.
 func (p *planner) oldKeyARNs(ids []GrantID) []string {
 	var out []string
-	for i := range p.st.Keys {
+	var idx []int
+	if bases := kmsBases(ids); bases != nil {
+		idx = keysHolding(p.st, bases) // doccache.go
+	} else {
+		for i := range p.st.Keys {
+			idx = append(idx, i)
+		}
+	}
+	for _, i := range idx {
 		k := &p.st.Keys[i]
 		if (p.key != nil && k.ARN == p.key.ARN) || k.Policy == nil {
 			continue
@@ -173,6 +181,20 @@ func (p *planner) oldKeyARNs(ids []GrantID) []string {
 		if holdsOwned(k.Policy, policy.KindKeyPolicy, ids) {
 			out = append(out, k.ARN)
 		}
+	}
+	return out
+}
+
+// kmsBases are the base Sids of the grants' KMS statements (as sidHash
+// values), for holdsOwned; nil when a grant's bucket is unknown
+// (anyBucket), whose statements are known by their content, not a Sid.
+func kmsBases(ids []GrantID) []uint64 {
+	out := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		if id.Bucket == anyBucket {
+			return nil
+		}
+		out = append(out, sidHash(baseSid(id, purposeKMS)))
 	}
 	return out
 }

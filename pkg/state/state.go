@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 )
 
 // Form is the shape a document was given in: a JSON object, or a JSON
@@ -26,9 +27,51 @@ func (f Form) String() string {
 
 // Doc is one policy document: its exact JSON text and the form it was given
 // in. A nil *Doc means "no document" (a bucket without a policy).
+//
+// Text is replaced, never edited in place: a Doc remembers what the planner
+// derived from its text (Memo), and a new text, not new bytes in the old
+// one, is what tells that memo apart from the document.
 type Doc struct {
 	Text []byte
 	Form Form
+
+	memo atomic.Pointer[docMemo]
+}
+
+// docMemo is a value derived from one text of a Doc.
+type docMemo struct {
+	text []byte // the Text it was derived from (the same bytes, not a copy)
+	val  any
+}
+
+// Memo returns the value SetMemo stored for the document's current text
+// (nil if none, or if Text has been replaced since). The planner keeps
+// what it learns from a document's text here (which of its statements carry
+// bucketgrant's Sids), so that it parses a document once however many
+// grants ask, and forgets it when the document goes: a cache beside the
+// state, keyed by text, forgot most of a large run's documents before they
+// were asked about again.
+func (d *Doc) Memo() any {
+	if d == nil {
+		return nil
+	}
+	m := d.memo.Load()
+	if m == nil || !sameBytes(m.text, d.Text) {
+		return nil
+	}
+	return m.val
+}
+
+// SetMemo stores v as derived from the document's current text.
+func (d *Doc) SetMemo(v any) {
+	if d != nil {
+		d.memo.Store(&docMemo{text: d.Text, val: v})
+	}
+}
+
+// sameBytes reports whether a and b are the same slice of the same array.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // NewDoc returns a string-form document holding text (the form AWS uses).
