@@ -54,3 +54,36 @@ func TestRoleProfileUsesTheEndpoint(t *testing.T) {
 		t.Errorf("the role was never assumed through the test server")
 	}
 }
+
+// A role is assumed once per run. An apply reads, checks each document
+// again before writing it, writes and verifies: before the run shared its
+// credentials, each of those loaded its own configuration and assumed the
+// roles again (three times per role for one apply).
+func TestRoleAssumedOncePerRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, exampleState(t, crossAccount, nil))
+	ctx := context.Background()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`
+	admin := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	roles := map[string]string{}
+	for flag, account := range map[string]string{"--principal-role-arn": w.principal, "--resource-role-arn": w.resource} {
+		iamc := iam.NewFromConfig(w.config(account))
+		if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("BucketOperator"), AssumeRolePolicyDocument: aws.String(fmt.Sprintf(trust, account))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("BucketOperator"), PolicyName: aws.String("admin"), PolicyDocument: aws.String(admin)}); err != nil {
+			t.Fatal(err)
+		}
+		roles[flag] = "arn:aws:iam::" + account + ":role/BucketOperator"
+	}
+	before := w.srv.Calls("sts:AssumeRole")
+	out, errOut, code := w.run(append([]string{"apply", "--yes",
+		"--principal-profile", "principal", "--principal-role-arn", roles["--principal-role-arn"],
+		"--resource-profile", "resource", "--resource-role-arn", roles["--resource-role-arn"]}, grantArgs()...)...)
+	if code != 0 {
+		t.Fatalf("apply with both roles: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if got := w.srv.Calls("sts:AssumeRole") - before; got != 2 {
+		t.Errorf("apply assumed roles %d times, want 2 (each role once)", got)
+	}
+}

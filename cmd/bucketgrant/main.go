@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bucketgrant/bucketgrant/pkg/awsstate"
 )
 
 func main() {
@@ -27,5 +29,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "\nbucketgrant: interrupted twice: exiting at once; a write already sent may still be carried out by AWS (run plan to see)")
 		os.Exit(exitInterrupted)
 	}()
+	// One credentials cache for the run: a role is assumed once, however
+	// many times the run reads and writes.
+	ctx = awsstate.WithSharedCredentials(ctx)
 	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

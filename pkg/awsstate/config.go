@@ -214,7 +214,45 @@ func loadConfig(ctx context.Context, opts Options, profile, role string) (aws.Co
 			o.RoleSessionName = "bucketgrant"
 		}))
 	}
+	if shared, ok := ctx.Value(sharedCredentialsKey{}).(*sharedCredentials); ok {
+		cfg.Credentials = shared.get(credentialsKey{profile, role, cfg.Region, stsEndpoint(opts)}, cfg.Credentials)
+	}
 	return cfg, nil
+}
+
+// WithSharedCredentials returns a context under which every configuration
+// LoadClients (and so Read, ReadOrg and the writers) loads for the same
+// profile, role, region and endpoint shares one credentials cache: a role
+// is assumed once per run, not once per read, write and verification, and
+// a profile's process or SSO credentials are fetched once. The command
+// line puts it on each command's context; a library caller that wants
+// fresh credentials on every load does without.
+func WithSharedCredentials(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedCredentialsKey{}, &sharedCredentials{m: map[credentialsKey]aws.CredentialsProvider{}})
+}
+
+type sharedCredentialsKey struct{}
+
+// credentialsKey is what decides which credentials a configuration gets.
+type credentialsKey struct{ profile, role, region, stsEndpoint string }
+
+type sharedCredentials struct {
+	mu sync.Mutex
+	m  map[credentialsKey]aws.CredentialsProvider
+}
+
+// get returns the provider first stored under k, storing p when there is
+// none. A nil provider (no credentials found) is not kept.
+func (s *sharedCredentials) get(k credentialsKey, p aws.CredentialsProvider) aws.CredentialsProvider {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if have, ok := s.m[k]; ok {
+		return have
+	}
+	if p != nil {
+		s.m[k] = p
+	}
+	return p
 }
 
 // stsEndpoint is the endpoint every STS call should go to when one is set:
