@@ -68,23 +68,9 @@ func (p *planner) universePattern(head string) policy.Pattern {
 func (p *planner) relevant(n need, ps policy.Policies, visit func(named *policy.Named, s *policy.Statement, resourcePolicy bool)) {
 	caller := p.caller()
 	each := func(named *policy.Named, resourcePolicy bool) {
-		if named == nil || named.Doc == nil {
-			return
-		}
-		ss := named.Doc.Statements()
-		for i := range ss {
-			s := &ss[i]
-			if named.Ignore != nil && named.Ignore[i] {
-				continue
-			}
-			if !s.MatchesAction(n.action) {
-				continue
-			}
-			if resourcePolicy && s.Principal != nil && policy.MatchPrincipal(s.Principal, caller) == policy.PrincipalNoMatch {
-				continue
-			}
+		named.StatementsFor(n.action, caller, resourcePolicy, func(s *policy.Statement) {
 			visit(named, s, resourcePolicy)
-		}
+		})
 	}
 	for i := range ps.Identity {
 		each(&ps.Identity[i], false)

@@ -49,6 +49,9 @@ type Document struct {
 	// edit parses the text first, so that layouts are detected on parsed
 	// nodes as always.
 	appended bool
+	// idx narrows evaluation to the statements that can apply (index.go);
+	// nil means every statement is visited.
+	idx *stmtIndex
 }
 
 // ParseError is a document AWS would refuse, located at a statement and a
@@ -155,7 +158,7 @@ func (d *Document) load() error {
 	if root.kind != kindObject {
 		return &ParseError{Index: -1, Msg: fmt.Sprintf("a policy document must be a JSON object, got %s", root.kind)}
 	}
-	d.version, d.id, d.statements, d.stmts = "", "", nil, nil
+	d.version, d.id, d.statements, d.stmts, d.idx = "", "", nil, nil, nil
 	if m := root.member("Version"); m != nil {
 		if m.val.kind != kindString {
 			return &ParseError{Index: -1, Field: "Version", Msg: "must be a string"}
@@ -204,6 +207,7 @@ func (d *Document) load() error {
 		}
 		d.statements[i] = s
 	}
+	d.idx = newStmtIndex()
 	return d.checkCharacters()
 }
 

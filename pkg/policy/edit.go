@@ -76,6 +76,7 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 		d.root.write(&buf)
 		buf.Write(d.trail)
 		d.text = buf.Bytes()
+		d.idx = appendedIndex(d.idx, len(d.statements))
 		d.statements = append(slices.Clip(d.statements), fresh...)
 		d.appended = true
 		return nil

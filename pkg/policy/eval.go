@@ -121,22 +121,24 @@ func (e *evaluator) scan(n *Named, src source) {
 	}
 	vars := e.varsFor(n.Doc)
 	stmts := n.Doc.Statements()
-	for i := range stmts {
+	// Only the statements that can apply are visited (index.go); each is
+	// still checked in full.
+	n.Doc.candidates(e.req.Action, &e.c, src == srcResource, func(i int) {
 		s := &stmts[i]
 		if n.Ignore != nil && n.Ignore[i] {
-			continue
+			return
 		}
 		if !e.actionOf(s) {
-			continue
+			return
 		}
 		pm := PrincipalWildcard
 		if src == srcResource {
 			if pm = e.principalMatch(s); pm == PrincipalNoMatch {
-				continue
+				return
 			}
 		}
 		if !e.resourceAndConditions(s, src == srcResource, vars) {
-			continue
+			return
 		}
 		h := hit{ref: Ref{Document: n.Name, Index: s.Index, Sid: s.Sid}, src: src, pm: pm}
 		if s.Effect == Deny {
@@ -144,7 +146,7 @@ func (e *evaluator) scan(n *Named, src source) {
 		} else {
 			e.allows.add(h)
 		}
-	}
+	})
 }
 
 // varsFor is where a document's policy variables come from: the request's

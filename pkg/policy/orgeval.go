@@ -58,20 +58,20 @@ func (e *evaluator) scanOrg(levels []OrgLevel, src source) *Limit {
 			}
 			vars := e.varsFor(n.Doc)
 			stmts := n.Doc.Statements()
-			for i := range stmts {
+			n.Doc.candidates(e.req.Action, &e.c, false, func(i int) {
 				s := &stmts[i]
 				// An RCP's Principal must be "*" (Organizations User
 				// Guide, RCP syntax): it names everyone, so it is not
 				// matched. SCPs have no Principal.
 				if !e.actionOf(s) || !e.resourceAndConditions(s, src == srcRCP, vars) {
-					continue
+					return
 				}
 				if s.Effect == Deny {
 					e.denies.add(hit{ref: Ref{Document: n.Name, Index: s.Index, Sid: s.Sid}, src: src})
 				} else {
 					allowed = true
 				}
-			}
+			})
 		}
 		if !allowed && limit == nil {
 			limit = &Limit{Kind: KindSCP, Target: lv.Target}
