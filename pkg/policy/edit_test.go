@@ -597,3 +597,50 @@ func TestAppendWithoutReparseEqualsParse(t *testing.T) {
 		t.Error("a refused append changed the document")
 	}
 }
+
+// TestAppendToClonesLeavesOthersAlone appends to clones of one document, in
+// every layout: an append copies of the shared tree only what it changes,
+// so the original and the other clones must keep their text, and each
+// clone's appends must come out as on a document of its own.
+func TestAppendToClonesLeavesOthersAlone(t *testing.T) {
+	for _, l := range editLayouts(t) {
+		t.Run(l.name, func(t *testing.T) {
+			d := docFromText(t, l.text, l.kind)
+			a, b := d.Clone(), d.Clone()
+			stmt := func(i int) []byte {
+				return []byte(strings.Replace(addedStatement(l.kind), "BucketgrantAdded", fmt.Sprintf("Added%d", i), 1))
+			}
+			if err := a.AppendStatements(stmt(0)); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.AppendStatements(stmt(0), stmt(1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.AppendStatements(stmt(1)); err != nil {
+				t.Fatal(err)
+			}
+			if d.String() != l.text {
+				t.Errorf("appending to clones changed the original:\n%s", d.Bytes())
+			}
+			if a.String() != b.String() {
+				t.Errorf("two appends differ from one append of both:\n%s\n%s", a.Bytes(), b.Bytes())
+			}
+			own := docFromText(t, l.text, l.kind)
+			if err := own.AppendStatements(stmt(0), stmt(1)); err != nil {
+				t.Fatal(err)
+			}
+			if own.String() != b.String() {
+				t.Errorf("an append to a clone differs from one to a document of its own:\n%s\n%s", b.Bytes(), own.Bytes())
+			}
+			// Edits of the original after the clones' appends.
+			if len(d.Statements()) > 0 {
+				if err := d.RemoveStatement(len(d.Statements()) - 1); err != nil {
+					t.Fatal(err)
+				}
+				if a.String() != own.String() || b.String() != own.String() {
+					t.Errorf("editing the original changed a clone")
+				}
+			}
+		})
+	}
+}

@@ -59,7 +59,10 @@ type node struct {
 	elems   []*elem
 	inner   []byte // white space inside an empty object or array
 	dirty   bool
-	dup     string // the first member name this object repeats, if any
+	// restyled marks an object the tool laid out (style.restyle): its
+	// raw text is not its layout.
+	restyled bool
+	dup      string // the first member name this object repeats, if any
 }
 
 // member is one "key": value pair of an object, with the white space before

@@ -157,7 +157,7 @@ func firstScalarArray(n *node) *node {
 func (st style) restyle(n *node, indent string) {
 	switch n.kind {
 	case kindObject:
-		n.dirty = true
+		n.dirty, n.restyled = true, true
 		n.inner = nil
 		if !st.pretty {
 			for i, m := range n.members {
@@ -210,7 +210,19 @@ func (st style) restyle(n *node, indent string) {
 // near returns the style for text placed beside obj: obj's own one-line
 // layout when a pretty document holds it on one line.
 func (st style) near(obj *node) style {
-	if st.pretty && obj.kind == kindObject && obj.raw != nil && !bytes.ContainsRune(obj.raw, '\n') {
+	if !st.pretty || obj.kind != kindObject {
+		return st
+	}
+	if obj.restyled {
+		// Laid out by the tool, as in an append of several statements: its
+		// raw text is what the tool was given, not how it is written; its
+		// white space says whether it is on one line.
+		if len(obj.members) > 0 && !bytes.ContainsRune(obj.members[0].lead, '\n') {
+			return oneLineStyle(obj)
+		}
+		return st
+	}
+	if obj.raw != nil && !bytes.ContainsRune(obj.raw, '\n') {
 		return oneLineStyle(obj)
 	}
 	return st
