@@ -25,31 +25,31 @@ func (d *Document) AppendStatement(stmt []byte) error {
 // per statement).
 func (d *Document) AppendStatements(stmts ...[]byte) error {
 	nodes := make([]*node, len(stmts))
-	sids := map[string]bool{}
-	for _, s := range d.statements {
-		if s.HasSid && s.Sid != "" {
-			sids[s.Sid] = true
-		}
-	}
 	for i, stmt := range stmts {
 		n, err := parseFragment(stmt, kindObject)
 		if err != nil {
 			return fmt.Errorf("new statement: %w", err)
 		}
 		// Documents AWS stored may repeat a Sid and are kept as they are,
-		// but an edit never adds a repeat.
+		// but an edit never adds a repeat. (A plan appends a statement or
+		// two to policies of hundreds: comparing is cheaper than a set.)
 		if m := n.member("Sid"); m != nil && m.val.kind == kindString && m.val.str != "" {
-			if sids[m.val.str] {
-				return fmt.Errorf("new statement: a statement has the same Sid %q", m.val.str)
+			sid := m.val.str
+			taken := slices.ContainsFunc(d.statements, func(s Statement) bool { return s.HasSid && s.Sid == sid }) ||
+				slices.ContainsFunc(nodes[:i], func(o *node) bool {
+					om := o.member("Sid")
+					return om != nil && om.val.kind == kindString && om.val.str == sid
+				})
+			if taken {
+				return fmt.Errorf("new statement: a statement has the same Sid %q", sid)
 			}
-			sids[m.val.str] = true
 		}
 		nodes[i] = n
 	}
 	if len(nodes) == 0 {
 		return nil
 	}
-	d.detach()
+	d.detachFor(true)
 	appendAll := func(st style) {
 		for _, n := range nodes {
 			if d.stmts.val.kind == kindObject {
@@ -217,7 +217,13 @@ func (d *Document) statementNode(i int) (*node, error) {
 // the Statement member, its value and the statement elements), so that an
 // edit never changes a tree another document shares: Clone shares the whole
 // tree, and parsed documents are shared between plans.
-func (d *Document) detach() {
+func (d *Document) detach() { d.detachFor(false) }
+
+// detachFor is detach; for an append (appending) it copies of the
+// statement elements only the last, the one element an append changes (its
+// trailing white space moves to the new last element): a plan appends to
+// key policies of hundreds of statements.
+func (d *Document) detachFor(appending bool) {
 	if d.appended {
 		if fresh, err := Parse(d.text, d.kind); err == nil {
 			*d = *fresh
@@ -236,8 +242,13 @@ func (d *Document) detach() {
 	d.root = &r
 	v := *d.stmts.val
 	if v.elems != nil {
-		v.elems = make([]*elem, len(d.stmts.val.elems))
-		for i, e := range d.stmts.val.elems {
+		// One more slot: an append then adds without growing.
+		v.elems = make([]*elem, len(d.stmts.val.elems), len(d.stmts.val.elems)+1)
+		copy(v.elems, d.stmts.val.elems)
+		for i, e := range v.elems {
+			if appending && i < len(v.elems)-1 {
+				continue
+			}
 			c := *e
 			v.elems[i] = &c
 		}
