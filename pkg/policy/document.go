@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -52,6 +53,15 @@ type Document struct {
 	// idx narrows evaluation to the statements that can apply (index.go);
 	// nil means every statement is visited.
 	idx *stmtIndex
+	// str is the text as a string, made once: plans put the text of
+	// every document they change into the plan, and parsed documents are
+	// shared between plans. Nil for a document not made by Parse.
+	str *textString
+}
+
+type textString struct {
+	once sync.Once
+	s    string
 }
 
 // ParseError is a document AWS would refuse, located at a statement and a
@@ -81,7 +91,8 @@ func (e *ParseError) Error() string {
 }
 
 // Parse parses a policy document from its JSON text and checks it the way
-// AWS does for a document of the given kind.
+// AWS does for a document of the given kind. The document keeps data as its
+// text: do not modify it afterwards.
 func Parse(data []byte, kind Kind) (*Document, error) {
 	lead, root, trail, err := parseTree(data)
 	var dup *duplicateError
@@ -91,7 +102,7 @@ func Parse(data []byte, kind Kind) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Document{kind: kind, text: data, lead: lead, root: root, trail: trail}
+	d := &Document{kind: kind, text: data, lead: lead, root: root, trail: trail, str: &textString{}}
 	if err := d.load(); err != nil {
 		return nil, err
 	}
@@ -140,7 +151,13 @@ func (d *Document) SingleStatement() bool { return d.stmts.val.kind == kindObjec
 func (d *Document) Bytes() []byte { return d.text }
 
 // String returns the document's text.
-func (d *Document) String() string { return string(d.text) }
+func (d *Document) String() string {
+	if d.str == nil {
+		return string(d.text)
+	}
+	d.str.once.Do(func() { d.str.s = string(d.text) })
+	return d.str.s
+}
 
 // Clone returns an independent copy, for editing without touching d.
 //

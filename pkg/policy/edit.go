@@ -75,7 +75,7 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 		buf.Write(d.lead)
 		d.root.write(&buf)
 		buf.Write(d.trail)
-		d.text = buf.Bytes()
+		d.text, d.str = buf.Bytes(), &textString{}
 		d.idx = appendedIndex(d.idx, len(d.statements))
 		d.statements = append(slices.Clip(d.statements), fresh...)
 		d.appended = true

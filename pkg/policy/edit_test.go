@@ -606,6 +606,7 @@ func TestAppendToClonesLeavesOthersAlone(t *testing.T) {
 	for _, l := range editLayouts(t) {
 		t.Run(l.name, func(t *testing.T) {
 			d := docFromText(t, l.text, l.kind)
+			_ = d.String() // made once and shared with the clones until they change
 			a, b := d.Clone(), d.Clone()
 			stmt := func(i int) []byte {
 				return []byte(strings.Replace(addedStatement(l.kind), "BucketgrantAdded", fmt.Sprintf("Added%d", i), 1))
@@ -621,6 +622,11 @@ func TestAppendToClonesLeavesOthersAlone(t *testing.T) {
 			}
 			if d.String() != l.text {
 				t.Errorf("appending to clones changed the original:\n%s", d.Bytes())
+			}
+			for _, x := range []*Document{a, b} {
+				if x.String() != string(x.Bytes()) {
+					t.Errorf("String() is not the text after an append:\n%s\n%s", x.String(), x.Bytes())
+				}
 			}
 			if a.String() != b.String() {
 				t.Errorf("two appends differ from one append of both:\n%s\n%s", a.Bytes(), b.Bytes())
