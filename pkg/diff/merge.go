@@ -249,15 +249,18 @@ func (m *merge) apply(t *target) error {
 func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	p := m.p
 	id := p.grantID()
-	sids := SidsOf(id, purpose)
+	base := baseSid(id, purpose)
 	reason := g.reason()
-	used := map[string]bool{}
+	// Which of the grant's Sids are taken, without a set of every Sid of
+	// a policy of hundreds of statements.
+	var used [maxSidVariants + 1]bool
 	var foreign []policy.Statement
 	for i, s := range t.after.Statements() {
-		used[s.Sid] = true
-		if !slices.Contains(sids, s.Sid) {
+		k := sidVariantOf(s.Sid, base)
+		if k == 0 {
 			continue
 		}
+		used[k] = true
 		if !ownedContent(s, t.kind, id, purpose) {
 			foreign = append(foreign, s)
 			continue
@@ -265,9 +268,9 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 		return m.rewrite(t, i, s, purpose, g, reason)
 	}
 	sid := ""
-	for _, c := range sids {
-		if !used[c] {
-			sid = c
+	for k := 1; k <= maxSidVariants; k++ {
+		if !used[k] {
+			sid = sidVariant(base, k)
 			break
 		}
 	}
@@ -275,7 +278,7 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 		ref := t.ref
 		p.block(Blocker{Kind: BlockForeignSid, Document: &ref,
 			Message: fmt.Sprintf("every Sid bucketgrant could use for %s's %s statement in %s is taken by statements it does not own", p.principalARN, strings.ToLower(purpose), t.ref.ID()),
-			Hint:    "rename the statements whose Sid starts with " + sids[0] + " (they allow more than bucketgrant's grant)"})
+			Hint:    "rename the statements whose Sid starts with " + base + " (they allow more than bucketgrant's grant)"})
 		return nil
 	}
 	for _, f := range foreign {

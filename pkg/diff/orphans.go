@@ -29,7 +29,13 @@ func (m *merge) orphans(t *target) error {
 	}
 	var all []found
 	for i, s := range t.after.Statements() {
-		for field, pr := range map[string]*policy.Principal{"Principal": s.Principal, "NotPrincipal": s.NotPrincipal} {
+		// An array, not a map: one per statement of a large policy would
+		// cost more than the search.
+		for _, fp := range [...]struct {
+			field string
+			pr    *policy.Principal
+		}{{"Principal", s.Principal}, {"NotPrincipal", s.NotPrincipal}} {
+			field, pr := fp.field, fp.pr
 			if pr == nil {
 				continue
 			}

@@ -83,12 +83,22 @@ func baseSid(g GrantID, purpose string) string {
 }
 
 // isSidOf reports whether sid is base or one of its variants.
-func isSidOf(sid, base string) bool {
+func isSidOf(sid, base string) bool { return sidVariantOf(sid, base) > 0 }
+
+// sidVariantOf returns n when sid is sidVariant(base, n), else 0. It is
+// asked of every statement of the documents a plan reads, so it compares
+// in place rather than build base+"v".
+func sidVariantOf(sid, base string) int {
 	if sid == base {
-		return true
+		return 1
 	}
-	rest, ok := strings.CutPrefix(sid, base+"v")
-	return ok && len(rest) == 1 && rest[0] >= '2' && rest[0] <= '0'+maxSidVariants
+	if len(sid) != len(base)+2 || !strings.HasPrefix(sid, base) || sid[len(base)] != 'v' {
+		return 0
+	}
+	if c := sid[len(base)+1]; c >= '2' && c <= '0'+maxSidVariants {
+		return int(c - '0')
+	}
+	return 0
 }
 
 var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
