@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
 )
@@ -16,11 +17,20 @@ var allowAll = policy.Named{Name: "(any identity policy)", Doc: policy.MustParse
 // delegateAll is a resource policy that delegates everything to account,
 // so that a decision rests on the account's identity policies alone.
 func delegateAll(account string) *policy.Named {
+	// Planning asks for it many times per grant: parsed once per account
+	// (documents are never edited in place, so one serves every plan).
+	if n, ok := delegations.Load(account); ok {
+		return n.(*policy.Named)
+	}
 	// A bare account ID means the account's root in every partition.
-	return &policy.Named{Name: "(a resource policy delegating to " + account + ")", Doc: policy.MustParse(
+	n := &policy.Named{Name: "(a resource policy delegating to " + account + ")", Doc: policy.MustParse(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+account+`"},"Action":"*","Resource":"*"}]}`,
 		policy.KindAny)}
+	delegations.Store(account, n)
+	return n
 }
+
+var delegations sync.Map // account → *policy.Named
 
 // placement says where the missing permission for one need goes, with
 // the reason each side must change.
