@@ -3,6 +3,8 @@ package sar
 import (
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // The generated table names keys as AWS's Service Authorization Reference
@@ -206,6 +208,30 @@ func KeyType(key string) (typ, catalogued string, ok bool) {
 // not know it. Names are case-insensitive, so this is for people reading a
 // plan, never for matching.
 func Spelling(key string) string {
+	// A plan spells every key of every request it names, and the keys are
+	// few: each is worked out once.
+	if v, ok := spellings.Load(key); ok {
+		return v.(string)
+	}
+	s := spelling(key)
+	if spellingCount.Add(1) > maxSpellings {
+		spellings.Clear()
+		spellingCount.Store(1)
+	}
+	spellings.Store(key, s)
+	return s
+}
+
+// spellings memoises Spelling, up to maxSpellings keys (policies may name
+// any number of tag keys; past the bound the memo starts again).
+var (
+	spellings     sync.Map // key → spelling
+	spellingCount atomic.Int64
+)
+
+const maxSpellings = 4096
+
+func spelling(key string) string {
 	_, name, ok := KeyType(key)
 	if !ok {
 		return key
