@@ -41,7 +41,9 @@ func (m *merge) orphans(t *target) error {
 			}
 			var ids []string
 			for _, v := range pr.AWS {
-				if orphanPattern.MatchString(v) {
+				// The prefix orphanPattern needs first, without a match per
+				// principal of a large policy.
+				if (strings.HasPrefix(v, "AIDA") || strings.HasPrefix(v, "AROA")) && orphanPattern.MatchString(v) {
 					ids = append(ids, v)
 				}
 			}

@@ -247,6 +247,9 @@ var sidShape = regexp.MustCompile(`^` + SidPrefix + `(Objects|List|Kms)[0-9a-f]{
 // that Sid names. docPrincipal is the principal an identity policy
 // belongs to ("" for resource policies). Denies are never left out.
 func otherGrant(s policy.Statement, kind policy.Kind, docPrincipal string, self GrantID) bool {
+	if !strings.HasPrefix(s.Sid, SidPrefix) {
+		return false // what sidShape needs first, without a match per statement
+	}
 	m := sidShape.FindStringSubmatch(s.Sid)
 	if m == nil || s.Effect != policy.Allow || ClaimsGrant(s, self) {
 		return false
