@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,25 +227,44 @@ func lastSegment(s string) string {
 }
 
 func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+	parts, ok := arnParts(arn)
+	if !ok {
 		return ""
 	}
 	return parts[4]
 }
 
 func partitionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[1] == "" {
+	parts, ok := arnParts(arn)
+	if !ok || parts[1] == "" {
 		return "aws"
 	}
 	return parts[1]
 }
 
-func cloneContext(ctx map[string][]string) map[string][]string {
-	out := make(map[string][]string, len(ctx)+2)
-	for k, v := range ctx {
-		out[k] = v
+// arnParts splits an ARN at its first five colons, as strings.SplitN(arn,
+// ":", 6) does, without allocating (planning asks for the partition and
+// account of the same ARNs many times); ok is false with fewer parts.
+func arnParts(arn string) (parts [6]string, ok bool) {
+	for i := range 5 {
+		j := strings.IndexByte(arn, ':')
+		if j < 0 {
+			return parts, false
+		}
+		parts[i], arn = arn[:j], arn[j+1:]
 	}
-	return out
+	parts[5] = arn
+	return parts, true
+}
+
+// cloneContext copies a request context, which evaluation only reads, for
+// a request that changes a key. Never nil: callers set keys in the copy.
+func cloneContext(ctx map[string][]string) map[string][]string {
+	if ctx == nil {
+		return make(map[string][]string, 2)
+	}
+	// maps.Clone copies the table whole: a few times faster than
+	// inserting each key, and plans clone contexts of twenty keys for
+	// every evaluation of S3's KMS requests.
+	return maps.Clone(ctx)
 }
