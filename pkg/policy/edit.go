@@ -77,7 +77,9 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 		buf.Write(d.trail)
 		d.text, d.str = buf.Bytes(), &textString{}
 		d.idx = appendedIndex(d.idx, len(d.statements))
-		d.statements = append(slices.Clip(d.statements), fresh...)
+		// Exactly the size needed (append would leave room for as many
+		// again): the statements of the document it shares are copied.
+		d.statements = slices.Concat(d.statements, fresh)
 		d.appended = true
 		return nil
 	}
