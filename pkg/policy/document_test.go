@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -303,6 +304,10 @@ func TestRejectTable(t *testing.T) {
 		{name: "duplicate condition key", kind: KindBucketPolicy, doc: `{` + v + `"Statement":{"Sid":"C",` + star + allow + `,"Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1","aws:SourceVpce":"vpce-2"}}}}`, index: 0, sid: "C", field: "Condition.StringEquals.aws:SourceVpce", msg: "duplicate"},
 		{name: "duplicate condition operator", kind: KindBucketPolicy, doc: `{` + v + `"Statement":[{` + star + allow + `,"Condition":{"Bool":{"aws:SecureTransport":"true"},"Bool":{"aws:ViaAWSService":"true"}}}]}`, index: 0, field: "Condition.Bool", msg: "duplicate"},
 		{name: "duplicate in an unknown member", kind: KindAny, doc: `{` + v + `"Meta":{"a":[{"x":1,"x":2}]},"Statement":[{` + allow + `}]}`, index: -1, field: "Meta.a[0].x", msg: "duplicate"},
+		// Past sixteen members repeats are found with a set: first
+		// repeated early, then late.
+		{name: "duplicate among many condition keys", kind: KindBucketPolicy, doc: `{` + v + `"Statement":{"Sid":"M",` + star + allow + `,"Condition":{"StringEquals":{` + manyKeys(30) + `,"k3":"again"}}}}`, index: 0, sid: "M", field: "Condition.StringEquals.k3", msg: "duplicate"},
+		{name: "duplicate late among many condition keys", kind: KindBucketPolicy, doc: `{` + v + `"Statement":{"Sid":"M",` + star + allow + `,"Condition":{"StringEquals":{` + manyKeys(30) + `,"k29":"again"}}}}`, index: 0, sid: "M", field: "Condition.StringEquals.k29", msg: "duplicate"},
 		{name: "duplicate escaped spelling", kind: KindIdentity, doc: `{` + v + `"Statement":[{` + allow + `,"\u0045ffect":"Deny"}]}`, index: 0, field: "Effect", msg: "duplicate"},
 		{name: "Action and NotAction", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Sid":"Both",` + allow + `,"NotAction":"s3:PutObject"}]}`, index: 0, sid: "Both", field: "Action", msg: "not both"},
 		{name: "neither Action nor NotAction", kind: KindIdentity, doc: `{` + v + `"Statement":[{"Sid":"None","Effect":"Allow","Resource":"*"}]}`, index: 0, sid: "None", field: "Action", msg: "missing"},
@@ -537,4 +542,13 @@ func TestRepeatedSidKeptInResourcePolicies(t *testing.T) {
 			t.Fatalf("%v: a refused edit changed the document", kind)
 		}
 	}
+}
+
+// manyKeys is n distinct condition keys k0…k(n-1), as object members.
+func manyKeys(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, fmt.Sprintf(`"k%d":"v"`, i))
+	}
+	return strings.Join(parts, ",")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -104,13 +105,69 @@ type parser struct {
 	data []byte
 	pos  int
 	dup  *duplicateError // the first repeated member name in the text
+
+	// Nodes, members and elements are handed out of blocks, a few
+	// allocations per document instead of one per value: a plan parses
+	// the statements it appends, and loading parses policies of hundreds
+	// of statements. A tree keeps its blocks alive, as it would its nodes.
+	nodes   []node
+	members []member
+	elems   []elem
+	// Open objects and arrays collect their members and elements here
+	// (nested values finish first, so one stack serves all), and take an
+	// exact-size copy when they close.
+	memberStack []*member
+	elemStack   []*elem
+}
+
+// newParser returns a parser of data with room on its stacks for the
+// usual statement.
+func newParser(data []byte) *parser {
+	return &parser{data: data, memberStack: make([]*member, 0, 16), elemStack: make([]*elem, 0, 8)}
+}
+
+// The first block is sized by the text (policy JSON has a value every
+// sixteen bytes or so, a member every twenty-four, an array element every
+// sixty-four); later blocks double, up to maxBlock.
+const maxBlock = 512
+
+func grow[T any](block []T, textLen, bytesPer int) []T {
+	n := 2 * cap(block)
+	if n == 0 {
+		n = textLen/bytesPer + 1
+	}
+	return make([]T, 0, min(max(n, 4), maxBlock))
+}
+
+func (p *parser) newNode(n node) *node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = grow(p.nodes, len(p.data), 16)
+	}
+	p.nodes = append(p.nodes, n)
+	return &p.nodes[len(p.nodes)-1]
+}
+
+func (p *parser) newMember(m member) *member {
+	if len(p.members) == cap(p.members) {
+		p.members = grow(p.members, len(p.data), 24)
+	}
+	p.members = append(p.members, m)
+	return &p.members[len(p.members)-1]
+}
+
+func (p *parser) newElem(e elem) *elem {
+	if len(p.elems) == cap(p.elems) {
+		p.elems = grow(p.elems, len(p.data), 64)
+	}
+	p.elems = append(p.elems, e)
+	return &p.elems[len(p.elems)-1]
 }
 
 // parseTree parses one JSON value with optional surrounding white space.
 // It returns the value and the white space before and after it. A repeated
 // member name is a *duplicateError returned together with the tree.
 func parseTree(data []byte) (lead []byte, root *node, trail []byte, err error) {
-	p := &parser{data: data}
+	p := newParser(data)
 	lead = p.space()
 	root, err = p.value(0)
 	if err != nil {
@@ -181,7 +238,7 @@ func (p *parser) value(depth int) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: kindString, raw: p.data[start:p.pos], str: s}, nil
+		return p.newNode(node{kind: kindString, raw: p.data[start:p.pos], str: s}), nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -200,7 +257,7 @@ func (p *parser) literal(word string, kind nodeKind) (*node, error) {
 	}
 	start := p.pos
 	p.pos += len(word)
-	return &node{kind: kind, raw: p.data[start:p.pos], str: word}, nil
+	return p.newNode(node{kind: kind, raw: p.data[start:p.pos], str: word}), nil
 }
 
 func (p *parser) number() (*node, error) {
@@ -240,7 +297,7 @@ func (p *parser) number() (*node, error) {
 		}
 	}
 	raw := p.data[start:p.pos]
-	return &node{kind: kindNumber, raw: raw, str: string(raw)}, nil
+	return p.newNode(node{kind: kindNumber, raw: raw, str: string(raw)}), nil
 }
 
 // string scans a JSON string starting at the opening quote and returns its
@@ -262,7 +319,7 @@ func (p *parser) string() (string, error) {
 			}
 			p.pos++
 			if out == nil {
-				return string(p.data[chunk : p.pos-1]), nil
+				return intern(p.data[chunk : p.pos-1]), nil
 			}
 			return string(append(out, p.data[chunk:p.pos-1]...)), nil
 		case c == '\\':
@@ -284,6 +341,49 @@ func (p *parser) string() (string, error) {
 	}
 	p.pos = start
 	return "", p.errorf("unterminated string")
+}
+
+// intern returns the words every policy repeats without allocating a
+// string for each (the compiler does not allocate for a switch on
+// string(b)).
+func intern(b []byte) string {
+	switch string(b) {
+	case "Version":
+		return "Version"
+	case "Statement":
+		return "Statement"
+	case "Sid":
+		return "Sid"
+	case "Effect":
+		return "Effect"
+	case "Principal":
+		return "Principal"
+	case "NotPrincipal":
+		return "NotPrincipal"
+	case "AWS":
+		return "AWS"
+	case "Service":
+		return "Service"
+	case "Action":
+		return "Action"
+	case "NotAction":
+		return "NotAction"
+	case "Resource":
+		return "Resource"
+	case "NotResource":
+		return "NotResource"
+	case "Condition":
+		return "Condition"
+	case "Allow":
+		return "Allow"
+	case "Deny":
+		return "Deny"
+	case "*":
+		return "*"
+	case "2012-10-17":
+		return "2012-10-17"
+	}
+	return string(b)
 }
 
 // escape decodes one escape sequence at p.pos (the backslash), joining a
@@ -355,7 +455,7 @@ func (p *parser) hex4() (rune, bool) {
 func (p *parser) object(depth int) (*node, error) {
 	start := p.pos
 	p.pos++ // {
-	n := &node{kind: kindObject}
+	n := p.newNode(node{kind: kindObject})
 	ws := p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -363,7 +463,24 @@ func (p *parser) object(depth int) (*node, error) {
 		n.raw = p.data[start:p.pos]
 		return n, nil
 	}
-	seen := make(map[string]bool)
+	base := len(p.memberStack)
+	defer func() { p.memberStack = p.memberStack[:base] }()
+	// Repeated names are found by comparing with the members so far;
+	// past a few, with a set (hostile input may hold thousands).
+	var seen map[string]bool
+	repeated := func(key string) bool {
+		so := p.memberStack[base:]
+		if seen == nil && len(so) <= 16 {
+			return slices.ContainsFunc(so, func(m *member) bool { return m.key == key })
+		}
+		if seen == nil {
+			seen = make(map[string]bool, 2*len(so))
+			for _, m := range so {
+				seen[m.key] = true
+			}
+		}
+		return seen[key]
+	}
 	for {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return nil, p.errorf("unexpected %s, expected a member name in quotes", p.describe())
@@ -373,8 +490,7 @@ func (p *parser) object(depth int) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := &member{lead: ws, keyRaw: p.data[keyStart:p.pos], key: key}
-		if seen[key] && n.dup == "" {
+		if repeated(key) && n.dup == "" {
 			// Keep parsing: a later syntax error takes precedence, and a
 			// complete tree lets Parse name the statement.
 			n.dup = key
@@ -385,7 +501,10 @@ func (p *parser) object(depth int) (*node, error) {
 				p.pos = end
 			}
 		}
-		seen[key] = true
+		if seen != nil {
+			seen[key] = true
+		}
+		m := p.newMember(member{lead: ws, keyRaw: p.data[keyStart:p.pos], key: key})
 		sepStart := p.pos
 		p.space()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
@@ -398,7 +517,7 @@ func (p *parser) object(depth int) (*node, error) {
 			return nil, err
 		}
 		m.trail = p.space()
-		n.members = append(n.members, m)
+		p.memberStack = append(p.memberStack, m)
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input, expected ',' or '}'")
 		}
@@ -409,6 +528,7 @@ func (p *parser) object(depth int) (*node, error) {
 		case '}':
 			p.pos++
 			n.raw = p.data[start:p.pos]
+			n.members = slices.Clone(p.memberStack[base:])
 			return n, nil
 		default:
 			return nil, p.errorf("unexpected %s, expected ',' or '}'", p.describe())
@@ -419,7 +539,7 @@ func (p *parser) object(depth int) (*node, error) {
 func (p *parser) array(depth int) (*node, error) {
 	start := p.pos
 	p.pos++ // [
-	n := &node{kind: kindArray}
+	n := p.newNode(node{kind: kindArray})
 	ws := p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
@@ -427,13 +547,15 @@ func (p *parser) array(depth int) (*node, error) {
 		n.raw = p.data[start:p.pos]
 		return n, nil
 	}
+	base := len(p.elemStack)
+	defer func() { p.elemStack = p.elemStack[:base] }()
 	for {
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		e := &elem{lead: ws, val: v, trail: p.space()}
-		n.elems = append(n.elems, e)
+		e := p.newElem(elem{lead: ws, val: v, trail: p.space()})
+		p.elemStack = append(p.elemStack, e)
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input, expected ',' or ']'")
 		}
@@ -444,6 +566,7 @@ func (p *parser) array(depth int) (*node, error) {
 		case ']':
 			p.pos++
 			n.raw = p.data[start:p.pos]
+			n.elems = slices.Clone(p.elemStack[base:])
 			return n, nil
 		default:
 			return nil, p.errorf("unexpected %s, expected ',' or ']'", p.describe())
