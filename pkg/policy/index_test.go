@@ -62,10 +62,14 @@ func sameWithIndex(t *testing.T, what string, req policy.Request, ps policy.Poli
 // other cases (the index caches per caller and per action), and extended
 // by another case's statements without a parse (AppendStatements indexes
 // only the statements it had, and visits the appended ones).
+//
+// make test runs the 10,000 cases without the race detector (job
+// test-suites) and 500 under it.
 func TestIndexChangesNoResult(t *testing.T) {
+	testrace.CollectLess(t)
 	n := 5000
 	if testrace.Reduced() {
-		n = 1000
+		n = 250
 	}
 	for _, org := range []bool{false, true} {
 		gen := &policygen.Gen{Seed: 7, Org: org}
