@@ -52,6 +52,33 @@ func BenchmarkPlan(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanCold is BenchmarkPlan's large case with documents no plan
+// has read before: each iteration's policies differ by one Sid, so every
+// plan parses them and builds their indexes, as a single run of the
+// command does. (BenchmarkPlan reuses them across iterations, as a sync
+// run of many grants on one bucket and key does.)
+func BenchmarkPlanCold(b *testing.B) {
+	st := load(&testing.T{}, crossSnap)
+	o := diff.Options{Principal: jane, Bucket: bucket}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		st.Buckets[0].Policy = state.NewDoc(filled(19000, func(i int) string {
+			return fmt.Sprintf(`{"Sid":"S%d_%d","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:role/r%d"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::DOC-EXAMPLE-BUCKET/team%d/*","arn:aws:s3:::DOC-EXAMPLE-BUCKET"],"Condition":{"StringLike":{"s3:prefix":["team%d/*"]}}}`, i, n, i, i, i)
+		}))
+		st.Keys[0].Policy = state.NewDoc(filled(31000, func(i int) string {
+			if i == 0 {
+				return fmt.Sprintf(`{"Sid":"Root%d","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:root"},"Action":"kms:*","Resource":"*"}`, n)
+			}
+			return fmt.Sprintf(`{"Sid":"K%d","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:role/app%d"},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}`, i, i)
+		}))
+		if _, err := diff.Make(st, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // filled builds a policy of statements from gen, up to about size bytes.
 func filled(size int, gen func(i int) string) string {
 	var parts []string
