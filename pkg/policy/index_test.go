@@ -208,3 +208,35 @@ func sameStatementsFor(t *testing.T, what string, req policy.Request, ps policy.
 	check(ps.Resource, true)
 	check(ps.Resource, false)
 }
+
+// TestIndexConcurrent evaluates one document from several goroutines, with
+// several callers and actions, while the index is built and its caches
+// filled (and emptied past their bounds): make test runs it under the race
+// detector.
+func TestIndexConcurrent(t *testing.T) {
+	var stmts []string
+	for i := range 50 {
+		stmts = append(stmts, fmt.Sprintf(`{"Sid":"S%d","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u%d"},"Action":"s3:Get*","Resource":"*"}`, i, i%5))
+	}
+	d := policy.MustParse(`{"Version":"2012-10-17","Statement":[`+strings.Join(stmts, ",")+`]}`, policy.KindBucketPolicy)
+	ps := policy.Policies{Resource: &policy.Named{Name: "bucket policy", Doc: d}}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 300 {
+				// Many distinct callers and actions, past the caches' bounds.
+				c := policy.Caller{ARN: fmt.Sprintf("arn:aws:iam::111122223333:user/u%d", (g*300+i)%1500)}
+				req := policy.Request{Principal: c, Action: fmt.Sprintf("s3:GetObject%d", i%300), Resource: "arn:aws:s3:::b/k", ResourceAccount: "111122223333"}
+				want := policy.Evaluate(req, unindexed(ps))
+				if got := policy.Evaluate(req, ps); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s by %s: indexed %+v, unindexed %+v", req.Action, c.ARN, got, want)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
