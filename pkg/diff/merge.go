@@ -517,10 +517,10 @@ func (m *merge) checkSizes() {
 			Hint:    "remove statements that are no longer needed from the document, then plan again"})
 	}
 	if m.key != nil && m.key.after != nil {
-		check(m.key, len(m.key.after.Bytes()), KeyPolicyLimit, "bytes")
+		check(m.key, m.key.after.Len(), KeyPolicyLimit, "bytes")
 	}
 	if m.bucket.after != nil {
-		check(m.bucket, len(m.bucket.after.Bytes()), BucketPolicyLimit, "bytes")
+		check(m.bucket, m.bucket.after.Len(), BucketPolicyLimit, "bytes")
 	}
 	if t := m.identity; t.after != nil && t.ref.Kind == DocManagedPolicy {
 		check(t, IAMSize(t.after.Bytes()), ManagedPolicyLimit, "characters")

@@ -192,8 +192,8 @@ func (d *Document) Fingerprint() string {
 // kept, for showing diffs to people.
 func (d *Document) Pretty() []byte {
 	var out bytes.Buffer
-	if err := json.Indent(&out, bytes.TrimSpace(d.text), "", "  "); err != nil {
-		return d.text
+	if err := json.Indent(&out, bytes.TrimSpace(d.Bytes()), "", "  "); err != nil {
+		return d.Bytes()
 	}
 	out.WriteByte('\n')
 	return out.Bytes()

@@ -55,13 +55,26 @@ type Document struct {
 	idx *stmtIndex
 	// str is the text as a string, made once: plans put the text of
 	// every document they change into the plan, and parsed documents are
-	// shared between plans. Nil for a document not made by Parse.
+	// shared between plans. Nil for a document not made by Parse. A
+	// document extended by AppendStatements has only this string (text is
+	// nil until Bytes asks for it): the plan takes the string, and a copy
+	// of a large policy as bytes as well would be made for nothing.
 	str *textString
 }
 
 type textString struct {
 	once sync.Once
 	s    string
+	// bytes is s as bytes, for a document whose text is the string.
+	bytesOnce sync.Once
+	bytes     []byte
+}
+
+// stringText is the text of a document extended without a parse.
+func stringText(s string) *textString {
+	t := &textString{s: s}
+	t.once.Do(func() {}) // s is the text already
+	return t
 }
 
 // ParseError is a document AWS would refuse, located at a statement and a
@@ -148,7 +161,21 @@ func (d *Document) SingleStatement() bool { return d.stmts.val.kind == kindObjec
 
 // Bytes returns the document's text: the source text until an edit. The
 // slice is shared: do not modify it.
-func (d *Document) Bytes() []byte { return d.text }
+func (d *Document) Bytes() []byte {
+	if d.text == nil && d.str != nil {
+		d.str.bytesOnce.Do(func() { d.str.bytes = []byte(d.str.s) })
+		return d.str.bytes
+	}
+	return d.text
+}
+
+// Len returns the length of the document's text in bytes.
+func (d *Document) Len() int {
+	if d.text == nil && d.str != nil {
+		return len(d.str.s)
+	}
+	return len(d.text)
+}
 
 // String returns the document's text.
 func (d *Document) String() string {

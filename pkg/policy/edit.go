@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Edits change a document in place and keep every byte they do not have to
@@ -70,12 +71,12 @@ func (d *Document) AppendStatements(stmts ...[]byte) error {
 		d.root.dirty = true
 		d.stmts.val.dirty = true
 		appendAll(st)
-		var buf bytes.Buffer
-		buf.Grow(len(d.text) + 256*len(nodes))
+		var buf strings.Builder
+		buf.Grow(d.Len() + 256*len(nodes))
 		buf.Write(d.lead)
 		d.root.write(&buf)
 		buf.Write(d.trail)
-		d.text, d.str = buf.Bytes(), &textString{}
+		d.text, d.str = nil, stringText(buf.String())
 		d.idx = appendedIndex(d.idx, len(d.statements))
 		// Exactly the size needed (append would leave room for as many
 		// again): the statements of the document it shares are copied.
@@ -227,7 +228,7 @@ func (d *Document) detach() { d.detachFor(false) }
 // key policies of hundreds of statements.
 func (d *Document) detachFor(appending bool) {
 	if d.appended {
-		if fresh, err := Parse(d.text, d.kind); err == nil {
+		if fresh, err := Parse(d.Bytes(), d.kind); err == nil {
 			*d = *fresh
 		}
 	}
@@ -283,13 +284,13 @@ func (d *Document) ownStatement(i int) *node {
 // edit applies a change to the syntax tree, renders the document and parses
 // the result again. On error the document is left as it was.
 func (d *Document) edit(change func(style)) error {
-	backup := d.text
+	backup := d.Bytes()
 	st := detectStyle(d.root)
 	d.root.dirty = true
 	d.stmts.val.dirty = true
 	change(st)
 	var buf bytes.Buffer
-	buf.Grow(len(d.text) + 256)
+	buf.Grow(d.Len() + 256)
 	buf.Write(d.lead)
 	d.root.write(&buf)
 	buf.Write(d.trail)

@@ -70,17 +70,18 @@ func addedStatement(kind Kind) string {
 // parse the document again, so its nodes are found on a parse of the text.
 func nodeSpan(t *testing.T, d *Document, n *node) (int, int) {
 	t.Helper()
-	if n.dirty || cap(d.text)-cap(n.raw) < 0 || cap(d.text)-cap(n.raw) > len(d.text) {
+	text := d.Bytes()
+	if n.dirty || cap(text)-cap(n.raw) < 0 || cap(text)-cap(n.raw) > len(text) {
 		var buf bytes.Buffer
 		n.write(&buf)
-		i := bytes.Index(d.text, buf.Bytes())
-		if i < 0 || bytes.Index(d.text[i+1:], buf.Bytes()) >= 0 {
+		i := bytes.Index(text, buf.Bytes())
+		if i < 0 || bytes.Index(text[i+1:], buf.Bytes()) >= 0 {
 			t.Fatalf("node not found once in the document text")
 		}
 		return i, i + buf.Len()
 	}
-	start := cap(d.text) - cap(n.raw)
-	if start < 0 || start+len(n.raw) > len(d.text) || !bytes.Equal(d.text[start:start+len(n.raw)], n.raw) {
+	start := cap(text) - cap(n.raw)
+	if start < 0 || start+len(n.raw) > len(text) || !bytes.Equal(text[start:start+len(n.raw)], n.raw) {
 		t.Fatalf("node is not a slice of the document text")
 	}
 	return start, start + len(n.raw)

@@ -587,9 +587,16 @@ func (n *node) member(key string) *member {
 	return nil
 }
 
+// textWriter is where a tree is written: a bytes.Buffer, or a
+// strings.Builder for text that is wanted as a string.
+type textWriter interface {
+	Write(p []byte) (int, error)
+	WriteByte(c byte) error
+}
+
 // write appends the node's text: its source bytes when untouched, else its
 // parts with their recorded white space.
-func (n *node) write(buf *bytes.Buffer) {
+func (n *node) write(buf textWriter) {
 	if !n.dirty && n.raw != nil {
 		buf.Write(n.raw)
 		return
