@@ -42,7 +42,7 @@ func (p *planner) solve() error {
 	verdicts := make([]verdict, len(needs))
 	for i := range needs {
 		n := &needs[i]
-		v := p.decide(*n, p.now)
+		v := p.orgNarrow(p.decide(*n, p.now))
 		var why string
 		switch {
 		case v.undecided:
@@ -56,8 +56,8 @@ func (p *planner) solve() error {
 			why = "allowed by " + p.refs(v.res.Allows)
 		case v.res.Limit != nil:
 			// Nothing bucketgrant writes gets past an organization level
-			// that allows nothing.
-			why = p.orgBlockLimit(n.action, n.resource, v.res.Limit)
+			// that allows nothing (org.go).
+			places[i], why, v = p.placeOrgLimited(v)
 		default:
 			places[i], why, v = p.placeNarrowing(v)
 		}
