@@ -91,6 +91,18 @@ func (p *planner) relevant(n need, ps policy.Policies, visit func(named *policy.
 	}
 	each(ps.Boundary, false)
 	each(ps.Resource, true)
+	// SCPs and RCPs decide too: a Deny on part of the objects in one is a
+	// partial deny like any other (an RCP's Principal is "*").
+	for _, side := range []struct {
+		levels []policy.OrgLevel
+		rcp    bool
+	}{{ps.SCP, false}, {ps.RCP, true}} {
+		for i := range side.levels {
+			for j := range side.levels[i].Policies {
+				each(&side.levels[i].Policies[j], side.rcp)
+			}
+		}
+	}
 }
 
 // resourceWitnesses classifies the grant's object ARNs by the Resource and

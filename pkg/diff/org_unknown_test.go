@@ -121,3 +121,25 @@ func TestOrgConditionOnUnknownKey(t *testing.T) {
 		})
 	}
 }
+
+// An SCP that denies uploads under part of the bucket keeps those objects
+// out of the grant like any other deny: the plan warns of a partial deny
+// (found by the generated plan suite, seed 1 scenario 477, where the
+// objects an SCP's Resource pattern splits off were not tried).
+func TestOrgPartialDeny(t *testing.T) {
+	st := load(t, crossSnap)
+	st.Org = testOrg(map[string]string{janeAccount: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:Put*","Resource":"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/b*"}]}`}, nil)
+	p := mustPlan(t, st, diff.Options{Access: []diff.Level{diff.Write}, Now: probeNow})
+	if p.Blocked() {
+		t.Fatalf("most objects can be written: %s", blockerMessages(p))
+	}
+	found := false
+	for _, w := range p.Warnings {
+		if w.Kind == diff.WarnPartialDeny && strings.Contains(w.Message, "SCP ") && strings.Contains(w.Message, "s3:PutObject") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no partial-deny warning names the SCP: %+v", p.Warnings)
+	}
+}
