@@ -273,6 +273,10 @@ func (c *checker) caseFor(st *state.State, pr probe) oracle.Case {
 	if len(cs.Resource) == 0 || string(cs.Resource) == "null" {
 		cs.Resource = nil
 	}
+	c.addOrg(st, &cs, pr.who, pr.kms) // org.go
+	if pr.kms {
+		c.addGrants(st, &cs, pr.who)
+	}
 	return cs
 }
 
@@ -373,6 +377,9 @@ var (
 // sameCase reports whether two cases are the same request under the same
 // documents: their decisions are then equal.
 func sameCase(a, b oracle.Case) bool {
+	if len(a.SCP) != len(b.SCP) || len(a.RCP) != len(b.RCP) {
+		return false
+	}
 	if a.ResourceType != b.ResourceType || a.Principal != b.Principal || a.PrincipalAccount != b.PrincipalAccount ||
 		a.PrincipalID != b.PrincipalID || a.Action != b.Action || a.ResourceARN != b.ResourceARN || a.ResourceAccount != b.ResourceAccount ||
 		!bytes.Equal(a.Boundary, b.Boundary) || !bytes.Equal(a.Resource, b.Resource) || len(a.Identity) != len(b.Identity) ||

@@ -96,6 +96,7 @@ func TestOrgConditionOnUnknownKey(t *testing.T) {
 				if p.Blocked() || len(conds) > 0 {
 					t.Fatalf("want a decided grant, got blockers %v conditions %v", blockerMessages(p), conds)
 				}
+				applied(t, st, p, o)
 			case "blocked":
 				if !slices.Contains(blockerKinds(p), diff.BlockOrgPolicy) {
 					t.Fatalf("want an organization-policy blocker, got %v conditions %v", blockerMessages(p), conds)
@@ -117,6 +118,10 @@ func TestOrgConditionOnUnknownKey(t *testing.T) {
 				if !strings.Contains(all, tc.level) || !strings.Contains(all, "p-") || !strings.Contains(all, strings.SplitN(tc.phrase, " ", 2)[0]) {
 					t.Errorf("the warnings must name the policy, the level %q and the key: %v", tc.level, warns)
 				}
+				// The oracle, given the SCPs and RCPs, allows every
+				// request in the context the plan names (which holds
+				// the value the verdict hangs on).
+				applied(t, st, p, o)
 			}
 		})
 	}
@@ -142,4 +147,32 @@ func TestOrgPartialDeny(t *testing.T) {
 	if !found {
 		t.Errorf("no partial-deny warning names the SCP: %+v", p.Warnings)
 	}
+}
+
+// An RCP whose only Allow at the bucket's account asks for a source
+// address: S3 requests sent from there pass (a shape the client chooses),
+// and S3's KMS request on the principal's behalf, whose address
+// bucketgrant cannot know, is "allowed if" it is in the range. Found by the
+// generated plan suite (seed 1, scenario 4634): a shape that the RCP still
+// refused (no address) was taken for the grant, and the plan blocked.
+func TestOrgAllowOnSourceIP(t *testing.T) {
+	st := load(t, crossSnap)
+	st.Org = testOrg(nil, nil)
+	st.Org.Policies = append(st.Org.Policies, state.OrgPolicy{ID: "p-fromoffice", Name: "FromOffice", Type: state.RCPType,
+		Document: state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:*","kms:*"],"Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}`)})
+	st.Org.Target(bucketAccount).RCPs = []string{"p-fromoffice"}
+	p := mustPlan(t, st, diff.Options{Access: []diff.Level{diff.Read}, Now: probeNow})
+	if p.Blocked() {
+		t.Fatalf("requests from 203.0.113.0/24 pass the RCP: %s", blockerMessages(p))
+	}
+	for _, r := range p.Requests {
+		ip, _ := lookupFoldCtx(r.Context, "aws:SourceIp")
+		if len(ip) != 1 || !strings.HasPrefix(ip[0], "203.0.113.") {
+			t.Errorf("%s is planned for requests from %v, want the RCP's range", r.Action, ip)
+		}
+		if strings.HasPrefix(r.Action, "kms:") && !strings.Contains(r.Condition, "aws:SourceIp") {
+			t.Errorf("%s: S3's KMS request carries an address bucketgrant cannot know; condition %q", r.Action, r.Condition)
+		}
+	}
+	applied(t, st, p, diff.Options{Access: []diff.Level{diff.Read}, Now: probeNow})
 }

@@ -339,6 +339,11 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 		if !ok {
 			continue
 		}
+		if nv = p.orgNarrow(nv); nv.res.Limit != nil {
+			// An organization level refuses requests of this shape
+			// whatever bucketgrant writes (org.go).
+			continue
+		}
 		if nv.decision == policy.Allowed {
 			why := "allowed by " + p.refs(nv.res.Allows) + " for requests made so that " + strings.Join(nv.shapeDemands(), " and ")
 			if c := nv.condition(); c != "" {
