@@ -11,7 +11,7 @@ import (
 func (g *Gen) extras(s *Scenario, i int, orphans bool) {
 	r := rand.New(rand.NewPCG(uint64(g.Seed)^0x0F6A11, uint64(i)*0x9E3779B97F4A7C15+13))
 	b := &builder{r: r, s: s, orphans: orphans}
-	if b.chance(0.18) {
+	if b.chance(0.15) {
 		b.org()
 	}
 	if b.chance(0.15) {

@@ -201,8 +201,13 @@ func digest(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// addInputFingerprints records the inputs of a grant plan.
+// addInputFingerprints records the inputs of a grant plan that has
+// something to apply (only an apply reads them again; a plan with no
+// change or a blocker is never applied, and sync plans many of those).
 func (p *planner) addInputFingerprints() {
+	if len(p.plan.Changes) == 0 || p.plan.Blocked() {
+		return
+	}
 	for id, fp := range InputFingerprints(p.st, p.plan.Subject) {
 		p.plan.Fingerprints[id] = fp
 	}
