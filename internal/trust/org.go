@@ -122,7 +122,7 @@ func grantPolicies(st *state.State, keyARN, callerPrincipalArn string) (keyStmts
 		acct := strings.SplitN(gp, ":", 6)[4]
 		keyStmts = append(keyStmts, map[string]any{"Sid": "KMSGrant" + sanitize(g.ID), "Effect": "Allow",
 			"Principal": map[string]any{"AWS": "arn:" + strings.SplitN(gp, ":", 3)[1] + ":iam::" + acct + ":root"},
-			"Action": actions, "Resource": "*", "Condition": keyCond})
+			"Action":    actions, "Resource": "*", "Condition": keyCond})
 		if gp == callerPrincipalArn {
 			st := map[string]any{"Sid": "KMSGrant" + sanitize(g.ID), "Effect": "Allow", "Action": actions, "Resource": keyARN}
 			if len(cond) > 0 {

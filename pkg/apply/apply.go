@@ -100,9 +100,9 @@ type StaleError struct {
 	Document diff.DocRef
 	// Input, when set, is the input besides documents that changed (an
 	// ID of diff.InputIDs); Document is then unset.
-	Input    string
-	Written  []diff.DocRef
-	Backup   string
+	Input   string
+	Written []diff.DocRef
+	Backup  string
 	// Rollback marks a rollback, whose reference is what the rolled-back
 	// apply wrote, not a plan.
 	Rollback bool
