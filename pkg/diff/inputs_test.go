@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
 	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
@@ -59,4 +60,24 @@ func TestInputFingerprints(t *testing.T) {
 	if ids := diff.InputIDs(again); len(ids) != 0 {
 		t.Errorf("a plan with no change records inputs %v", ids)
 	}
+}
+
+// A grant whose encryption-context constraint names one object allows
+// S3's KMS requests for that object only: the plan must not count it for
+// the others (found by the generated plan suite, seed 2 scenario 31, where
+// the constrained object was the very one the planner probed).
+func TestGrantConstraintOnOneObject(t *testing.T) {
+	st := load(t, crossSnap)
+	st.Keys[0].Grants = []state.Grant{{ID: "g-x", GranteePrincipal: jane, Operations: []string{"Decrypt"},
+		Constraints: &state.GrantConstraints{EncryptionContextSubset: map[string]string{"aws:s3:arn": "arn:aws:s3:::DOC-EXAMPLE-BUCKET/x"}}}}
+	o := diff.Options{Access: []diff.Level{diff.Read}, Now: probeNow}
+	p := mustPlan(t, st, o)
+	r := kmsRequest(t, p, "kms:Decrypt")
+	if r.Before == policy.Allowed {
+		t.Fatalf("kms:Decrypt is allowed for every object by a grant for one: %s", r.Why)
+	}
+	if !slices.Contains(kinds(p), diff.DocKeyPolicy) {
+		t.Errorf("the plan must grant kms:Decrypt in the key policy, writes %v", kinds(p))
+	}
+	applied(t, st, p, o)
 }

@@ -215,6 +215,19 @@ func (p *planner) contextWitnesses(n need, docs docSet, key, head string, arn bo
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	// A KMS grant's encryption-context constraint names the objects it
+	// covers as exactly as a condition does (grants.go).
+	const ecPrefix = "kms:encryptioncontext:"
+	if len(key) > len(ecPrefix) && strings.EqualFold(key[:len(ecPrefix)], ecPrefix) {
+		ecKey := key[len(ecPrefix):]
+		for _, g := range docs.policies(n).Grants {
+			for _, m := range []map[string]string{g.Subset, g.Equals} {
+				if v, ok := m[ecKey]; ok {
+					groups = append(groups, []policy.Pattern{literal(v, false)})
+				}
+			}
+		}
+	}
 	classes, err := policy.GroupClasses(universe, dedupGroups(groups), objectLimit)
 	if err != nil {
 		return nil, err
