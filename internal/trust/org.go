@@ -183,7 +183,7 @@ func (c *checker) addGrants(st *state.State, cs *oracle.Case, who caller) {
 	if len(keyStmts) == 0 {
 		return
 	}
-	cs.Resource = withStatements(cs.Resource, keyStmts)
+	cs.Resource = c.withGrants(cs.Resource, keyStmts)
 	if len(identity) > 0 {
 		raw, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": identity})
 		cs.Identity = append(cs.Identity, oracle.NamedPolicy{Name: "kms-grants", Policy: raw})
@@ -199,4 +199,19 @@ func principalArnOf(who caller) string {
 		return "arn:" + partition(arn) + ":iam::" + who.account + ":role/" + parts[0]
 	}
 	return arn
+}
+
+// withGrants is withStatements, remembered per key policy text: a plan's
+// probes ask about the same key policy many times.
+func (c *checker) withGrants(doc json.RawMessage, stmts []map[string]any) json.RawMessage {
+	key := string(doc)
+	if out, ok := c.grantDocs[key]; ok {
+		return out
+	}
+	out := withStatements(doc, stmts)
+	if c.grantDocs == nil {
+		c.grantDocs = map[string]json.RawMessage{}
+	}
+	c.grantDocs[key] = out
+	return out
 }

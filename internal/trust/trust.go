@@ -136,6 +136,9 @@ type checker struct {
 	before, after *state.State
 	plan          *diff.Plan
 	opt           Options
+	// grantDocs caches key policies with the grants expressed (org.go),
+	// by the key policy's text: the grants are the same before and after.
+	grantDocs map[string]json.RawMessage
 }
 
 // caller is someone whose access is probed, with the identity policies

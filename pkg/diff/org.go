@@ -401,7 +401,8 @@ const otherOrgID = "o-anotherorganization"
 // about the others and condition() names what they need. A verdict limited
 // in every case (or in none) is returned as it is.
 func (p *planner) orgNarrow(v verdict) verdict {
-	if v.undecided || len(v.live) == 0 || p.st.Org == nil {
+	// One live case, or all of them allowed: nothing to narrow.
+	if v.undecided || len(v.live) < 2 || p.st.Org == nil || v.decision == policy.Allowed {
 		return v
 	}
 	ps := p.now.policies(v.n)
