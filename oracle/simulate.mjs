@@ -102,9 +102,22 @@ async function contextFor(context) {
   return out
 }
 
+// Parsed policies by name and text: the suites send the same documents in
+// many cases (a plan's probes, the SCPs and RCPs of every level), and
+// iam-policy's loaded policies are only read by the engine. Bounded, so a
+// long run does not grow without end.
+const parsed = new Map()
 function parse(text, name) {
-  const doc = typeof text === 'string' ? JSON.parse(text) : text
-  return { doc, policy: loadPolicy(doc, { name }) }
+  const src = typeof text === 'string' ? text : JSON.stringify(text)
+  const key = name + '\u0000' + src
+  let hit = parsed.get(key)
+  if (hit === undefined) {
+    const doc = JSON.parse(src)
+    hit = { doc, policy: loadPolicy(doc, { name }) }
+    if (parsed.size >= 20000) parsed.clear()
+    parsed.set(key, hit)
+  }
+  return hit
 }
 
 function refs(statements) {

@@ -65,6 +65,7 @@ func applyCommand(s *streams) *command {
 					if p, err = readPlanFile(path); err != nil {
 						return err
 					}
+					w.fromFile = true
 					w.sel.Principal, w.sel.Bucket = p.Grant.Principal, p.Grant.Bucket
 					w.sel.Options = optionsOf(p)
 					if err := checkPlanOrg(p, w.sel); err != nil {
@@ -213,6 +214,9 @@ type writeRun struct {
 	accounts *grantsync.Accounts
 	// callerFor names who writes each key policy, with accounts.
 	callerFor func(key diff.DocRef) *policy.Caller
+	// fromFile: the plan was read from a file (apply PLAN.json), so it
+	// may be hours old.
+	fromFile bool
 }
 
 // useGrantsFile makes the run reach every account with the credentials of
@@ -407,6 +411,11 @@ func (w *writeRun) applyPlan(ctx context.Context, p *diff.Plan, verify verifier,
 	opts := apply.Options{
 		BackupDir: w.backupDir, KeyPolicyCaller: caller, KeyPolicyCallerFor: w.callerFor,
 		Logf: func(format string, args ...any) { fmt.Fprintf(w.s.err, format+"\n", args...) },
+		// A saved plan, or one a person took time to confirm: the SCPs,
+		// RCPs and KMS grants its verdicts rest on are read again too
+		// (inputs.go). Planned and written at once (--yes), they are not:
+		// the verification after the write reads them anyway.
+		CheckInputs: w.fromFile || !w.yes,
 	}
 	if w.backup != nil {
 		// A rollback's own backup records whose each identity document is
@@ -555,7 +564,11 @@ func (w *writeRun) store(ctx context.Context, p *diff.Plan) (apply.Store, *polic
 			break
 		}
 	}
-	return store, caller, nil
+	grants := func(region string) awsstate.GrantsAPI {
+		g, _ := store.KMS(region).(awsstate.GrantsAPI) // a *kms.Client
+		return g
+	}
+	return &inputStore{AWSStore: store, opts: w.sel.aws, grants: grants, label: cl.ResourceLabel}, caller, nil
 }
 
 // verifyGrant reads every document again and evaluates the grant: the

@@ -174,6 +174,8 @@ func (s *Scenario) Facts(r RequestAction, object string) map[string][]string {
 		"aws:RequestedRegion":       {Region},
 		"aws:ResourceAccount":       {s.ResourceAccount(r)},
 	}
+	s.orgFacts(ctx, s.ResourceAccount(r))
+	s.tagFacts(ctx)
 	if s.Kind == "user" {
 		ctx["aws:userid"] = []string{JaneID}
 		ctx["aws:username"] = []string{"Jane"}
@@ -231,7 +233,7 @@ const outsideIP = "198.51.100.77"
 func (s *Scenario) Free(r RequestAction) []FreeKey {
 	var out []FreeKey
 	for _, key := range s.ConditionKeys() {
-		class := Classify(key, r.Action, r.KMS)
+		class := s.Classify(key, r.Action, r.KMS)
 		if class == Fact || class == Absent {
 			continue
 		}

@@ -44,6 +44,7 @@ func (g *Gen) Scenario(i int) Scenario {
 	r := rand.New(rand.NewPCG(uint64(g.Seed), uint64(i)*0x9E3779B97F4A7C15+7))
 	b := &builder{r: r, s: &Scenario{Seed: g.Seed, Index: i}}
 	b.build()
+	g.extras(b.s, i, b.orphans) // genorg.go
 	return *b.s
 }
 

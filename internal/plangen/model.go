@@ -3,6 +3,7 @@ package plangen
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -80,6 +81,14 @@ type Scenario struct {
 	Managed      []Named // attached managed policies (Name is the ARN)
 	Group        []Named // inline policies of the principal's group "devs"
 	Boundary     *Named  // permissions boundary (Name is the ARN)
+
+	// Org, when set, puts every account into an organization whose SCPs
+	// and RCPs were read (org.go); nil: not read.
+	Org *Org
+	// Grants are the key's KMS grants (nil: not read); PrincipalTags the
+	// principal's IAM tags (nil: not read).
+	Grants        []Grant
+	PrincipalTags []Tag
 
 	Access        []diff.Level // nil: the default levels
 	Prefix        string
@@ -207,7 +216,13 @@ func (s *Scenario) State() *state.State {
 	if s.Boundary != nil {
 		pr.PermissionsBoundary = &state.ManagedPolicy{ARN: s.Boundary.Name, Document: state.NewDoc(s.Boundary.Doc.JSON())}
 	}
-	return &state.State{Buckets: []state.Bucket{b}, Keys: []state.Key{k}, Principals: []state.Principal{pr}}
+	pr.Tags = s.tagsState()
+	k.Grants = s.grantsState()
+	st := &state.State{Buckets: []state.Bucket{b}, Keys: []state.Key{k}, Principals: []state.Principal{pr}}
+	if s.Org != nil {
+		st.Org = s.orgState()
+	}
+	return st
 }
 
 // Docs lists every document of the scenario (for scans and shrinking).
@@ -228,6 +243,11 @@ func (s *Scenario) Docs() []*Doc {
 	}
 	if s.Boundary != nil {
 		out = append(out, &s.Boundary.Doc)
+	}
+	if s.Org != nil {
+		for i := range s.Org.Policies {
+			out = append(out, &s.Org.Policies[i].Doc)
+		}
 	}
 	return out
 }
@@ -257,6 +277,20 @@ func (s *Scenario) Clone() Scenario {
 		b := Named{Name: s.Boundary.Name, Doc: s.Boundary.Doc.clone()}
 		c.Boundary = &b
 	}
+	if s.Org != nil {
+		o := Org{Management: s.Org.Management}
+		for _, p := range s.Org.Policies {
+			o.Policies = append(o.Policies, OrgPol{Type: p.Type, Target: p.Target, Replace: p.Replace, Doc: p.Doc.clone()})
+		}
+		c.Org = &o
+	}
+	if s.Grants != nil {
+		c.Grants = make([]Grant, len(s.Grants))
+		for i, g := range s.Grants {
+			c.Grants[i] = Grant{ID: g.ID, Grantee: g.Grantee, Ops: slices.Clone(g.Ops), Subset: maps.Clone(g.Subset), Equals: maps.Clone(g.Equals)}
+		}
+	}
+	c.PrincipalTags = slices.Clone(s.PrincipalTags)
 	return c
 }
 

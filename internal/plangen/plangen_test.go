@@ -137,6 +137,8 @@ func TestRuleFamiliesAreCovered(t *testing.T) {
 		"kms:encryption-context", "kms:via-service", "sid:owned", "sid:foreign", "sid:other-grant", "orphan:principal",
 		"orphan:notprincipal", "published:sse-pair", "published:force-mfa", "published:deny-ip", "published:access-logs",
 		"published:tls", "published:vpce-key", "published:aes-or-kms", "key:alias", "sse:dsse", "resource:variable",
+		"org", "org:scp", "org:rcp", "org:replace", "org:deny", "org:conditional", "org:perimeter", "org:management",
+		"grants", "grants:principal", "grants:subset", "grants:equals", "tags",
 	} {
 		if count[family] < 10 {
 			t.Errorf("rule family %s appears in %d of %d scenarios", family, count[family], n)
@@ -165,6 +167,26 @@ func TestClassify(t *testing.T) {
 	} {
 		if got := plangen.Classify(tc.key, tc.action, tc.kms); got != tc.want {
 			t.Errorf("Classify(%s, %s) = %s, want %s", tc.key, tc.action, got, tc.want)
+		}
+	}
+	// What a scenario read makes facts: the organization's keys, and a
+	// user's tags (a role's stay unknown: session tags replace them).
+	sc := plangen.Scenario{Kind: "user", Org: &plangen.Org{Management: plangen.AccountO}, PrincipalTags: []plangen.Tag{{Key: "team", Value: "data"}}}
+	role := sc
+	role.Kind = "role"
+	for _, tc := range []struct {
+		sc   *plangen.Scenario
+		key  string
+		want plangen.Class
+	}{
+		{&sc, "aws:PrincipalOrgID", plangen.Fact},
+		{&sc, "aws:PrincipalTag/team", plangen.Fact},
+		{&sc, "aws:PrincipalTag/other", plangen.Fact},
+		{&role, "aws:PrincipalTag/team", plangen.Unknown},
+		{&plangen.Scenario{Kind: "user"}, "aws:PrincipalOrgID", plangen.Unknown},
+	} {
+		if got := tc.sc.Classify(tc.key, "s3:GetObject", false); got != tc.want {
+			t.Errorf("%s scenario: Classify(%s) = %s, want %s", tc.sc.Kind, tc.key, got, tc.want)
 		}
 	}
 }

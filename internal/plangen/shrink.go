@@ -34,6 +34,22 @@ func (s *Scenario) Shrinks() []Scenario {
 	for i := range s.Group {
 		add(func(c *Scenario) bool { c.Group = slices.Delete(c.Group, i, i+1); return true })
 	}
+	// The organization, its policies, the grants and the tags.
+	if s.Org != nil {
+		add(func(c *Scenario) bool { c.Org = nil; return true })
+		for i := range s.Org.Policies {
+			add(func(c *Scenario) bool { c.Org.Policies = slices.Delete(c.Org.Policies, i, i+1); return true })
+		}
+	}
+	if s.Grants != nil {
+		add(func(c *Scenario) bool { c.Grants = nil; return true })
+		for i := range s.Grants {
+			add(func(c *Scenario) bool { c.Grants = slices.Delete(c.Grants, i, i+1); return true })
+		}
+	}
+	if s.PrincipalTags != nil {
+		add(func(c *Scenario) bool { c.PrincipalTags = nil; return true })
+	}
 	// Statements and their parts. A key always keeps a key policy with at
 	// least one statement.
 	for di, d := range s.Docs() {

@@ -76,6 +76,22 @@ func (g *GoDecider) Decide(c oracle.Case) (string, error) {
 		}
 		ps.Resource = &policy.Named{Name: "resource", Doc: d}
 	}
+	for _, side := range []struct {
+		from []oracle.OrgLevel
+		to   *[]policy.OrgLevel
+	}{{c.SCP, &ps.SCP}, {c.RCP, &ps.RCP}} {
+		for _, l := range side.from {
+			lv := policy.OrgLevel{Target: l.Target}
+			for _, np := range l.Policies {
+				d, err := g.parse(np.Policy, policy.KindAny)
+				if err != nil {
+					return "", fmt.Errorf("organization policy %s at %s: %w", np.Name, l.Target, err)
+				}
+				lv.Policies = append(lv.Policies, policy.Named{Name: np.Name, Doc: d})
+			}
+			*side.to = append(*side.to, lv)
+		}
+	}
 	r := policy.Evaluate(policy.Request{
 		Principal: policy.Caller{ARN: c.Principal, Account: c.PrincipalAccount, UniqueID: c.PrincipalID},
 		Action:    c.Action, Resource: c.ResourceARN, ResourceAccount: c.ResourceAccount, Context: c.Context,

@@ -136,6 +136,9 @@ type checker struct {
 	before, after *state.State
 	plan          *diff.Plan
 	opt           Options
+	// grantDocs caches key policies with the grants expressed (org.go),
+	// by the key policy's text: the grants are the same before and after.
+	grantDocs map[string]json.RawMessage
 }
 
 // caller is someone whose access is probed, with the identity policies
@@ -273,6 +276,10 @@ func (c *checker) caseFor(st *state.State, pr probe) oracle.Case {
 	if len(cs.Resource) == 0 || string(cs.Resource) == "null" {
 		cs.Resource = nil
 	}
+	c.addOrg(st, &cs, pr.who, pr.kms) // org.go
+	if pr.kms {
+		c.addGrants(st, &cs, pr.who)
+	}
 	return cs
 }
 
@@ -373,6 +380,9 @@ var (
 // sameCase reports whether two cases are the same request under the same
 // documents: their decisions are then equal.
 func sameCase(a, b oracle.Case) bool {
+	if len(a.SCP) != len(b.SCP) || len(a.RCP) != len(b.RCP) {
+		return false
+	}
 	if a.ResourceType != b.ResourceType || a.Principal != b.Principal || a.PrincipalAccount != b.PrincipalAccount ||
 		a.PrincipalID != b.PrincipalID || a.Action != b.Action || a.ResourceARN != b.ResourceARN || a.ResourceAccount != b.ResourceAccount ||
 		!bytes.Equal(a.Boundary, b.Boundary) || !bytes.Equal(a.Resource, b.Resource) || len(a.Identity) != len(b.Identity) ||

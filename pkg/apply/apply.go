@@ -56,6 +56,16 @@ type Options struct {
 	// document as the plan read it, which is what the document holds when
 	// it is written.
 	CheckAtWrite bool
+	// CheckInputs makes Apply read again, before anything is written, the
+	// inputs besides documents that the plan's verdicts depend on (the
+	// SCPs and RCPs of the accounts involved, the KMS grants naming the
+	// principal; diff.InputFingerprints) and refuse the plan if any
+	// changed. For a plan saved and applied later or confirmed at a
+	// prompt, where hours may pass; the store must be an InputReader. Off
+	// for runs that write right after planning (sync), where the reads
+	// would be the cost and the verification after the write reads them
+	// again anyway.
+	CheckInputs bool
 }
 
 // owner is whose an identity document is and, for a bucket policy, where
@@ -88,8 +98,11 @@ type Result struct {
 // was written to it; Written lists what was written before it was found.
 type StaleError struct {
 	Document diff.DocRef
-	Written  []diff.DocRef
-	Backup   string
+	// Input, when set, is the input besides documents that changed (an
+	// ID of diff.InputIDs); Document is then unset.
+	Input   string
+	Written []diff.DocRef
+	Backup  string
 	// Rollback marks a rollback, whose reference is what the rolled-back
 	// apply wrote, not a plan.
 	Rollback bool
@@ -102,6 +115,11 @@ func (e *StaleError) Error() string {
 		todo = "Rollback does not overwrite changes made since; compare the document with the backup and restore what is needed by hand"
 	}
 	msg := fmt.Sprintf("the %s changed since %s; it was not overwritten", describe(e.Document), since)
+	if e.Input != "" {
+		// bucketgrant never writes these: what changed is what the
+		// plan's verdicts rest on.
+		msg = fmt.Sprintf("%s changed since %s, and the plan's verdicts depend on them", diff.DescribeInput(e.Input), since)
+	}
 	if len(e.Written) > 0 {
 		msg += fmt.Sprintf(" (already written: %s; backup: %s)", names(e.Written), e.Backup)
 	} else {
@@ -180,6 +198,11 @@ func Apply(ctx context.Context, store Store, p *diff.Plan, o Options) (*Result, 
 			return nil, err
 		}
 		defer l.Unlock()
+	}
+	if o.CheckInputs {
+		if err := checkInputs(ctx, store, p); err != nil {
+			return nil, err
+		}
 	}
 	changes := Order(p)
 	current, err := precheck(ctx, store, p, changes, o)

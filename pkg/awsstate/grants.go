@@ -49,18 +49,7 @@ func (ru *run) grants(ctx context.Context, kc KMSAPI, k *state.Key) ([]state.Gra
 			return nil, e
 		}
 		for _, g := range page.Grants {
-			sg := state.Grant{
-				ID: aws.ToString(g.GrantId), Name: aws.ToString(g.Name),
-				GranteePrincipal: aws.ToString(g.GranteePrincipal), RetiringPrincipal: aws.ToString(g.RetiringPrincipal),
-				IssuingAccount: aws.ToString(g.IssuingAccount), Operations: []string{},
-			}
-			for _, op := range g.Operations {
-				sg.Operations = append(sg.Operations, string(op))
-			}
-			if c := g.Constraints; c != nil && (c.EncryptionContextSubset != nil || c.EncryptionContextEquals != nil) {
-				sg.Constraints = &state.GrantConstraints{EncryptionContextSubset: c.EncryptionContextSubset, EncryptionContextEquals: c.EncryptionContextEquals}
-			}
-			out = append(out, sg)
+			out = append(out, stateGrant(g))
 		}
 	}
 	return out, nil

@@ -229,10 +229,18 @@ func (p *planner) explainCondition(v verdict) {
 	ps := p.now.policies(n)
 	seen := map[policy.Ref]bool{}
 	allowOnly := false
+	var limits []*policy.Limit
 	for _, u := range v.dead {
-		denied := false
+		denied, limited := false, false
 		for _, obj := range v.objects {
-			for _, ref := range policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps).Denies {
+			r := policy.Evaluate(n.requestFor(p.caller(), v.context(v.chosen, u), obj), ps)
+			if r.Limit != nil {
+				// An organization level that allows nothing then: said
+				// once per level by orgWarnLimits.
+				limited = true
+				limits = appendLimit(limits, r.Limit)
+			}
+			for _, ref := range r.Denies {
 				denied = true
 				if seen[ref] {
 					continue
@@ -243,8 +251,9 @@ func (p *planner) explainCondition(v verdict) {
 					Message: fmt.Sprintf("%s denies %s unless %s: %s", refString(ref), n.action, v.unknownDemands(st, cond), "bucketgrant cannot read "+strings.Join(v.undecidedKeys(), ", ")+"; the grant works only if that holds")})
 			}
 		}
-		allowOnly = allowOnly || !denied
+		allowOnly = allowOnly || !denied && !limited
 	}
+	p.orgWarnLimits(v, cond, limits)
 	if allowOnly {
 		p.warn(Warning{Kind: WarnConditionalAllow,
 			Message: fmt.Sprintf("%s on %s is allowed only if %s: the policies that must allow it (a permissions boundary, the key policy's delegation, or an allow bucketgrant does not own) do so only then, bucketgrant cannot read %s, and no grant it may add works otherwise",
@@ -309,9 +318,18 @@ func (v *verdict) unknownDemands(st *policy.Statement, cond string) string {
 			continue
 		}
 		for _, c := range st.Conditions {
-			if strings.EqualFold(c.Key, f.key) && len(c.Values) > 0 {
-				out = appendNew(out, demand(c, c.Values[0]))
+			if !strings.EqualFold(c.Key, f.key) || len(c.Values) == 0 {
+				continue
 			}
+			// demand words what a request must carry to escape the
+			// deny, which is the condition's own value only for a
+			// negated operator (StringNotEquals: carry one of these) or
+			// Null true (carry the key); a deny on StringEquals team =
+			// web is escaped by any other value, which cond says.
+			if !c.Op.Negated() && !(c.Op.Base == "Null" && strings.EqualFold(c.Values[0], "true")) {
+				return cond
+			}
+			out = appendNew(out, demand(c, c.Values[0]))
 		}
 	}
 	if len(out) == 0 {

@@ -77,6 +77,18 @@ func (p *planner) relevant(n need, ps policy.Policies, visit func(named *policy.
 	}
 	each(ps.Boundary, false)
 	each(ps.Resource, true)
+	// SCPs and RCPs decide too: a Deny on part of the objects in one is a
+	// partial deny like any other (an RCP's Principal is "*").
+	for _, side := range []struct {
+		levels []policy.OrgLevel
+		rcp    bool
+	}{{ps.SCP, false}, {ps.RCP, true}} {
+		for i := range side.levels {
+			for j := range side.levels[i].Policies {
+				each(&side.levels[i].Policies[j], side.rcp)
+			}
+		}
+	}
 }
 
 // resourceWitnesses classifies the grant's object ARNs by the Resource and
@@ -188,6 +200,19 @@ func (p *planner) contextWitnesses(n need, docs docSet, key, head string, arn bo
 	})
 	if firstErr != nil {
 		return nil, firstErr
+	}
+	// A KMS grant's encryption-context constraint names the objects it
+	// covers as exactly as a condition does (grants.go).
+	const ecPrefix = "kms:encryptioncontext:"
+	if len(key) > len(ecPrefix) && strings.EqualFold(key[:len(ecPrefix)], ecPrefix) {
+		ecKey := key[len(ecPrefix):]
+		for _, g := range docs.policies(n).Grants {
+			for _, m := range []map[string]string{g.Subset, g.Equals} {
+				if v, ok := m[ecKey]; ok {
+					groups = append(groups, []policy.Pattern{literal(v, false)})
+				}
+			}
+		}
 	}
 	classes, err := policy.GroupClasses(universe, dedupGroups(groups), objectLimit)
 	if err != nil {

@@ -383,3 +383,102 @@ func (p *planner) orgOrigin(key string) (keyOrigin, bool) {
 
 // otherOrgID stands for every organization other than the one read.
 const otherOrgID = "o-anotherorganization"
+
+// An SCP or RCP whose Allow holds only for some values of a key bucketgrant
+// cannot read (a role's aws:PrincipalTag, which session tags replace; a key
+// it has no rule for) limits the request in those cases only. AWS allows a
+// request at a level when some policy attached there allows it under the
+// request's context (Organizations User Guide, SCP and RCP evaluation), so
+// the verdict is "allowed if" the key has the values that Allow needs, as
+// for a boundary or a key policy whose allow is conditional; nothing
+// bucketgrant writes changes the other cases. A Deny on such a key is an
+// explicit deny like any other and is handled by decide (the cases it
+// applies in are dead).
+
+// orgNarrow drops from a verdict's live cases those in which an
+// organization level allows nothing, when it leaves some: the cases no
+// grant can reach join the dead ones, so the verdict and its placement are
+// about the others and condition() names what they need. A verdict limited
+// in every case (or in none) is returned as it is.
+func (p *planner) orgNarrow(v verdict) verdict {
+	// One live case, or all of them allowed: nothing to narrow.
+	if v.undecided || len(v.live) < 2 || p.st.Org == nil || v.decision == policy.Allowed {
+		return v
+	}
+	ps := p.now.policies(v.n)
+	if ps.SCP == nil && ps.RCP == nil {
+		return v
+	}
+	keep := make([]bool, len(v.live))
+	kept := 0
+	for i, u := range v.live {
+		ctx := v.context(v.chosen, u)
+		keep[i] = true
+		for _, obj := range v.objects {
+			if policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Limit != nil {
+				keep[i] = false
+				break
+			}
+		}
+		if keep[i] {
+			kept++
+		}
+	}
+	if kept == 0 || kept == len(v.live) {
+		return v
+	}
+	nv := v.restrict(keep)
+	nv.decision, nv.res, nv.witness = p.over(nv, ps)
+	return nv
+}
+
+// placeOrgLimited handles a need an organization level refuses in every
+// live case of the verdict: requests sent some other way the client may
+// choose may pass it (planner.shaped); otherwise it is a blocker naming the
+// level and its policies.
+func (p *planner) placeOrgLimited(v verdict) (placement, string, verdict) {
+	if pl, why, nv, ok := p.shaped(v); ok {
+		return pl, why, nv
+	}
+	return placement{}, p.orgBlockLimit(v.n.action, v.n.resource, v.res.Limit), v
+}
+
+// appendLimit adds l to ls unless a limit of the same kind at the same
+// level is there.
+func appendLimit(ls []*policy.Limit, l *policy.Limit) []*policy.Limit {
+	for _, x := range ls {
+		if x.Kind == l.Kind && x.Target == l.Target {
+			return ls
+		}
+	}
+	return append(ls, l)
+}
+
+// orgWarnLimits warns, once per organization level, that a verdict holds
+// only if cond because the SCPs (or RCPs) attached there allow the request
+// only then.
+func (p *planner) orgWarnLimits(v verdict, cond string, limits []*policy.Limit) {
+	for _, l := range limits {
+		var names []string
+		for _, name := range l.Policies {
+			info, ok := p.now.org.byName[name]
+			if !ok {
+				names = append(names, name)
+				continue
+			}
+			r := info.ref
+			if r.Name != "" {
+				names = append(names, r.PolicyID+" ("+r.Name+")")
+			} else {
+				names = append(names, r.PolicyID)
+			}
+		}
+		what := "an SCP limits the principals of its account"
+		if l.Kind == OrgRCP {
+			what = "an RCP limits requests to its account's resources"
+		}
+		p.warn(Warning{Kind: WarnConditionalAllow,
+			Message: fmt.Sprintf("%s on %s is allowed only if %s: the %ss attached to %s (%s) allow it only then, and %s at every level from the root to the account; bucketgrant cannot read %s and never changes organization policies",
+				v.n.action, v.n.resource, cond, l.Kind, l.Target, strings.Join(names, ", "), what, strings.Join(v.undecidedKeys(), ", "))})
+	}
+}

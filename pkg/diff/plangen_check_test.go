@@ -333,7 +333,7 @@ func checkContexts(r *scenarioRun, p *diff.Plan) {
 		for k, v := range q.Context {
 			lk := strings.ToLower(k)
 			seen[lk] = true
-			switch plangen.Classify(k, m.Action, m.KMS) {
+			switch sc.Classify(k, m.Action, m.KMS) {
 			case plangen.Fact:
 				if want, ok := lookupFold(facts, k); !ok {
 					if tested[lk] {
@@ -466,7 +466,7 @@ func allowedCheck(c oracle.Case, why string) func([]string) string {
 // policyBlockers are the blockers the bounded search can refute: about what
 // the policies allow, not about facts of the key.
 var policyBlockers = []string{diff.BlockExplicitDeny, diff.BlockBoundary, diff.BlockKeyNotDelegated, diff.BlockOrphanDeny,
-	diff.BlockOrphanedPrincipals, diff.BlockForeignSid, diff.BlockSizeLimit}
+	diff.BlockOrphanedPrincipals, diff.BlockForeignSid, diff.BlockSizeLimit, diff.BlockOrgPolicy}
 
 // blockedSearch builds the bounded search of a blocked plan (see
 // TestGeneratedPlans).

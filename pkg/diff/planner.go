@@ -133,6 +133,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	p.finishProtected()
 	p.noteGrantsNotRead()
 	p.noteSessionTags()
+	p.addInputFingerprints() // inputs.go
 	return p.plan, nil
 }
 

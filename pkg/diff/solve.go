@@ -52,7 +52,7 @@ func (p *planner) solve() error {
 	verdicts := make([]verdict, len(needs))
 	for i := range needs {
 		n := &needs[i]
-		v := p.decide(*n, p.now)
+		v := p.orgNarrow(p.decide(*n, p.now))
 		var why string
 		switch {
 		case v.undecided:
@@ -66,8 +66,8 @@ func (p *planner) solve() error {
 			why = "allowed by " + p.refs(v.res.Allows)
 		case v.res.Limit != nil:
 			// Nothing bucketgrant writes gets past an organization level
-			// that allows nothing.
-			why = p.orgBlockLimit(n.action, n.resource, v.res.Limit)
+			// that allows nothing (org.go).
+			places[i], why, v = p.placeOrgLimited(v)
 		default:
 			places[i], why, v = p.placeNarrowing(v)
 		}
@@ -347,6 +347,11 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 		}
 		nv, ok := p.reshape(v, sh)
 		if !ok {
+			continue
+		}
+		if nv = p.orgNarrow(nv); nv.res.Limit != nil {
+			// An organization level refuses requests of this shape
+			// whatever bucketgrant writes (org.go).
 			continue
 		}
 		if nv.decision == policy.Allowed {
