@@ -147,8 +147,17 @@ func (p *planner) explain(v verdict) {
 		for _, d := range v.denied {
 			for _, ref := range d.res.Denies {
 				doc, _ := p.statement(ref)
-				p.warn(Warning{Kind: WarnPartialDeny, Document: doc, Statement: &ref,
-					Message: fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s: those keys stay denied", refString(ref), n.action, n.resource, d.object)})
+				msg := fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s: those keys stay denied", refString(ref), n.action, n.resource, d.object)
+				if d.inShape {
+					// Another request shape reaches these keys, but then
+					// a deny keeps others: no one shape reaches them all.
+					other := "requests sent the default way"
+					if len(d.reach) > 0 {
+						other = "requests made so that " + strings.Join(d.reach, " and ")
+					}
+					msg = fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s, to requests made as this plan says: those keys stay denied to them (%s reach them, but are denied other keys of the grant: no one way of sending requests reaches every key)", refString(ref), n.action, n.resource, d.object, other)
+				}
+				p.warn(Warning{Kind: WarnPartialDeny, Document: doc, Statement: &ref, Message: msg})
 			}
 		}
 	}
