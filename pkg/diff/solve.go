@@ -151,7 +151,9 @@ func (p *planner) solve() error {
 				if !ok {
 					p.plan.Requests[i].After = d
 					if len(needBlockers[i]) > 0 {
+						note := p.othersOnly(v, after)
 						for _, b := range needBlockers[i] {
+							b.Message += note
 							if !slices.ContainsFunc(p.plan.Blockers, func(x Blocker) bool { return x.Kind == b.Kind && x.Message == b.Message }) {
 								p.block(b)
 							}
@@ -194,6 +196,68 @@ func (p *planner) solve() error {
 	}
 	p.plan.Changes = m.changes()
 	return nil
+}
+
+// othersOnly explains a need that a document AWS would refuse to save
+// keeps from its own grant while bucketgrant's statement of another grant
+// allows it today: every grant stands on its own statements, so that
+// revoking one never takes access from another (docs/lifecycle.md), and
+// the plan does not lean on that statement. It returns "" otherwise.
+func (p *planner) othersOnly(v verdict, after docSet) string {
+	if v.undecided || len(v.live) == 0 {
+		return ""
+	}
+	d, res, _ := p.over(v, withOthers(after).policies(v.n))
+	if d != policy.Allowed {
+		return ""
+	}
+	var others []policy.Ref
+	for _, r := range res.Allows {
+		if after.ignored(r) {
+			others = append(others, r)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; today %s is allowed by %s, bucketgrant's statement for another grant, but each grant needs its own statement so that revoking one never takes access from another", v.n.action, p.refs(others))
+}
+
+// ignored reports whether r names a statement markOthers left out.
+func (s docSet) ignored(r policy.Ref) bool {
+	is := func(n *policy.Named) bool {
+		return n != nil && n.Name == r.Document && r.Index >= 0 && r.Index < len(n.Ignore) && n.Ignore[r.Index]
+	}
+	if is(s.key) || is(s.bucket) {
+		return true
+	}
+	for i := range s.identity {
+		if is(&s.identity[i].named) {
+			return true
+		}
+	}
+	return false
+}
+
+// withOthers is the set with the statements of bucketgrant's other grants
+// counted again (markOthers left them out).
+func withOthers(s docSet) docSet {
+	unmark := func(n *policy.Named) *policy.Named {
+		if n == nil || n.Ignore == nil {
+			return n
+		}
+		c := *n
+		c.Ignore = nil
+		return &c
+	}
+	s.key, s.bucket = unmark(s.key), unmark(s.bucket)
+	ids := make([]identityDoc, len(s.identity))
+	for i, d := range s.identity {
+		ids[i] = d
+		ids[i].named = *unmark(&d.named)
+	}
+	s.identity = ids
+	return s
 }
 
 // unsaved maps the blockers of a merge that are about a document AWS would
