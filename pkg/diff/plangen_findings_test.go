@@ -171,6 +171,40 @@ func TestPlangenFindings(t *testing.T) {
 				{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}, Cond: []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}}}}}
 			return sc
 		}},
+		// Found by the 100,000-plan run (seed 1, scenario 23742), shrunk:
+		// one deny keeps uploads outside r?ports/* through the VPC
+		// endpoint, the other uploads outside *.txt from elsewhere. No
+		// one shape reaches every key some shape reaches, and decide
+		// called every upload denied whatever the request looks like
+		// (blocked-shape); each key is reachable, so the plan names the
+		// shape that reaches the most and warns of the keys it leaves.
+		{"shape: denies that need different network paths for different keys", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Write)
+			sc.Ownership = "BucketOwnerPreferred"
+			sc.KeyPolicy = plangen.Doc{ID: "key-consolepolicy-3", Stmts: []plangen.Stmt{{Effect: "Allow", Principal: janeP, Action: []string{"kms:ReEncrypt*"}, Resource: []string{"*"}}}}
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{
+				{Effect: "Deny", Principal: janeP, Action: []string{"*"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/r?ports/*"}, NotResource: true,
+					Cond: []plangen.Cond{{Op: "StringEquals", Key: "aws:SourceVpce", Values: []string{"vpce-1a2b3c4d"}}}},
+				{Effect: "Deny", Principal: janeP, Action: []string{"s3:Put*"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*.txt"}, NotResource: true,
+					Cond: []plangen.Cond{{Op: "StringNotEqualsIfExists", Key: "aws:SourceVpce", Values: []string{"vpce-1a2b3c4d"}}}}}}
+			return sc
+		}},
+		// Found by the 100,000-plan run (seed 1, scenario 27524), shrunk:
+		// the key policy cannot be saved (a Deny naming only a deleted
+		// user), and the only allow of the key is bucketgrant's statement
+		// for the role's grant on elsewhere/. The plan is blocked: every
+		// grant stands on its own statements (docs/lifecycle.md), so the
+		// search leaves other grants' statements out as the planner does.
+		{"blocked: a key policy that cannot be saved, where only another grant's statement allows the key", func() plangen.Scenario {
+			sc := findingScenario("role", p, b, diff.Read)
+			sc.RemoveOrphans = true
+			other := sc.Grant()
+			other.Prefix = "elsewhere/"
+			sc.KeyPolicy.Stmts = []plangen.Stmt{
+				{Effect: "Deny", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}},
+				{Sid: diff.SidsOf(other, "Kms")[0], Effect: "Allow", Principal: &plangen.Prin{AWS: []string{sc.PrincipalARN()}}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {
