@@ -83,6 +83,16 @@ func TestExactDecisionsThroughTheBinary(t *testing.T) {
 				keyStatement(`{"Effect":"Deny","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:Decrypt","Resource":"*"}`)(st)
 				keyStatement(`{"Sid":"` + diff.SidFor(jane, bucket, "elsewhere/", "Kms") + `","Effect":"Allow","Principal":{"AWS":"` + jane + `"},"Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"}`)(st)
 			}},
+		// Found by the generated plan suite (seed 1, scenario 56613): the
+		// key policy cannot be saved and allows the key only on requests
+		// made with credentials obtained without MFA; the plan names that
+		// shape instead of blocking.
+		{name: "a key policy that cannot be saved allows the key only without MFA", example: sameAccount, code: 0, kind: diff.WarnConditionalAllow,
+			args: []string{"--access", "read"}, phrase: "obtained without MFA",
+			edit: func(st *state.State) {
+				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}},` +
+					`{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:GenerateDataKey","Resource":"*"}]}`)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

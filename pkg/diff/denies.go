@@ -66,6 +66,11 @@ func demand(c policy.Condition, value string) string {
 	case "aws:principalorgpaths":
 		return "the principal's account is under organization path " + strings.Join(c.Values, " or ")
 	case "aws:multifactorauthpresent", "aws:multifactorauthage":
+		if key == "aws:multifactorauthpresent" && value == "false" {
+			// A session made without MFA (GetSessionToken or AssumeRole
+			// without a code) carries false; long-term keys carry none.
+			return "requests are made with temporary credentials obtained without MFA (aws:MultiFactorAuthPresent = false)"
+		}
 		return "requests are made with an MFA session (aws:MultiFactorAuthPresent = true)"
 	}
 	if c.Op.Base == "Null" {

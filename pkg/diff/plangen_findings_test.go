@@ -205,6 +205,22 @@ func TestPlangenFindings(t *testing.T) {
 				{Sid: diff.SidsOf(other, "Kms")[0], Effect: "Allow", Principal: &plangen.Prin{AWS: []string{sc.PrincipalARN()}}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}}}
 			return sc
 		}},
+		// Found by the 100,000-plan run (seed 1, scenario 56613), shrunk:
+		// the key policy allows everyone only on requests made with
+		// temporary credentials obtained without MFA, and cannot be saved
+		// (a deleted user's ID). The key-policy grant for requests sent
+		// the default way is dropped; solve then tried the first other
+		// shape, an MFA session, which needs a key-policy grant too, and
+		// blocked without trying the shape the key policy already allows
+		// (blocked-shape).
+		{"shape: a key policy that cannot be saved allows the key only without MFA", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KeyPolicy.Stmts = []plangen.Stmt{
+				{Effect: "Allow", Principal: &plangen.Prin{Star: true}, Action: []string{"*"}, Resource: []string{"*"},
+					Cond: []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"false"}}}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

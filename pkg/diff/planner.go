@@ -89,6 +89,9 @@ type planner struct {
 	prot *protected
 
 	now docSet // documents as read
+	// unsaveable marks the placement sides whose document AWS would
+	// refuse to save with a grant in it (solve.go).
+	unsaveable map[string]bool
 }
 
 // Make plans the grant described by opts against the state. It returns an
@@ -99,7 +102,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	p := &planner{st: st, opts: opts}
+	p := &planner{st: st, opts: opts, unsaveable: map[string]bool{}}
 	p.plan = &Plan{
 		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanGrant,
 		Grant: Grant{

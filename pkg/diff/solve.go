@@ -113,6 +113,11 @@ func (p *planner) solve() error {
 		if p.plan.Blocked() {
 			sides := unsaved(p.plan.Blockers[blockers:])
 			dropped := false
+			for _, side := range []string{sideKey, sideBucket, sideIdentity} {
+				if len(sides[side]) > 0 {
+					p.unsaveable[side] = true
+				}
+			}
 			for i := range places {
 				for _, side := range []string{sideKey, sideBucket, sideIdentity} {
 					if bs := sides[side]; len(bs) > 0 && places[i].drop(side) {
@@ -420,11 +425,19 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 			}
 			return placement{}, why, nv, true
 		}
-		if pl, why, nv, blk := p.tryPlace(nv); blk == nil {
+		if pl, why, nv, blk := p.tryPlace(nv); blk == nil && !p.needsUnsaveable(pl) {
 			return pl, why, nv, true
 		}
 	}
 	return placement{}, "", v, false
+}
+
+// needsUnsaveable reports whether a placement puts a grant into a document
+// the merge found AWS would refuse to save: a shape that needs one is no
+// way out (a key policy naming a deleted user's ID takes no grant, so a
+// shape that works only with a key-policy grant does not work).
+func (p *planner) needsUnsaveable(pl placement) bool {
+	return pl.key && p.unsaveable[sideKey] || pl.bucket && p.unsaveable[sideBucket] || pl.identity && p.unsaveable[sideIdentity]
 }
 
 // todo is the verdict restricted to the cases today's documents do not
