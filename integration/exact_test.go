@@ -93,6 +93,15 @@ func TestExactDecisionsThroughTheBinary(t *testing.T) {
 				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}},` +
 					`{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:GenerateDataKey","Resource":"*"}]}`)
 			}},
+		// Found by the generated plan suite (seed 1, scenario 81754): a key
+		// policy that cannot be saved and delegates only under an
+		// organization path; the identity grant is "allowed if".
+		{name: "a key policy that cannot be saved delegates only under an organization path", example: sameAccount, code: 0, kind: diff.WarnConditionalAllow,
+			args: []string{"--access", "read"}, phrase: "allowed only if aws:PrincipalOrgPaths",
+			edit: func(st *state.State) {
+				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:Encrypt","Resource":"*"},` +
+					`{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}]}`)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

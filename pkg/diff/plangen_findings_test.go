@@ -221,6 +221,21 @@ func TestPlangenFindings(t *testing.T) {
 				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}}}
 			return sc
 		}},
+		// Found by the 100,000-plan run (seed 1, scenario 81754), shrunk:
+		// a same-account key policy that cannot be saved (a deleted user's
+		// ID) and delegates to the account only if
+		// aws:PrincipalOrgPaths is under an OU. --kms-via auto put the
+		// grant into the key policy; the merge dropped it and the plan was
+		// blocked, although the identity grant works if the principal is
+		// under that OU: an "allowed if" verdict.
+		{"allowed if: a key policy that cannot be saved delegates only under an organization path", func() plangen.Scenario {
+			sc := findingScenario("role", p, p, diff.Read)
+			sc.KeyPolicy = plangen.Doc{ID: "key-consolepolicy-3", Stmts: []plangen.Stmt{
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:Encrypt"}, Resource: []string{plangen.KeyARN(p)}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{p}}, Action: []string{"kms:*"}, Resource: []string{"*"},
+					Cond: []plangen.Cond{{Op: "ForAnyValue:StringLike", Key: "aws:PrincipalOrgPaths", Values: []string{"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

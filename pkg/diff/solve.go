@@ -145,6 +145,13 @@ func (p *planner) solve() error {
 					// other way may (an MFA session under a boundary that
 					// allows only those); the merge is made again.
 					reshaped[i] = true
+					if pl, why, nv, ok := p.replaced(v, places[i], len(needBlockers[i]) > 0); ok {
+						places[i], verdicts[i] = pl, nv
+						p.plan.Requests[i] = p.request(n, nv)
+						p.plan.Requests[i].Why = why
+						again = true
+						continue
+					}
 					if pl, why, nv, ok := p.shaped(v); ok {
 						places[i], verdicts[i] = pl, nv
 						p.plan.Requests[i] = p.request(n, nv)
@@ -432,6 +439,22 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 	return placement{}, "", v, false
 }
 
+// replaced places a need again, in the same request shape, once the merge
+// has dropped its grant from a document AWS would refuse to save (dropped):
+// a same-account KMS grant that --kms-via auto put into such a key policy
+// goes to the identity side, where it works in the cases the key policy
+// delegates (an "allowed if" verdict when that is only some).
+func (p *planner) replaced(v verdict, had placement, dropped bool) (placement, string, verdict, bool) {
+	if !dropped {
+		return had, "", v, false
+	}
+	pl, why, nv, blk := p.tryPlace(v)
+	if blk != nil || p.needsUnsaveable(pl) || pl == had {
+		return had, "", v, false
+	}
+	return pl, why, nv, true
+}
+
 // needsUnsaveable reports whether a placement puts a grant into a document
 // the merge found AWS would refuse to save: a shape that needs one is no
 // way out (a key policy naming a deleted user's ID takes no grant, so a
@@ -575,7 +598,9 @@ func (p *planner) place(v verdict) (placement, string, *Blocker) {
 		// boundary stands in the way; else the key policy, whose grant to
 		// the principal itself a boundary does not limit.
 		via = ViaKeyPolicy
-		if delegates && !bounded {
+		if (delegates || p.unsaveable[sideKey]) && !bounded {
+			// A key policy AWS would refuse to save takes no grant: the
+			// identity side is asked, in the cases the key delegates.
 			via = ViaIdentity
 		}
 	}
