@@ -102,7 +102,7 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	p := &planner{st: st, opts: opts, unsaveable: map[string]bool{}}
+	p := &planner{st: st, opts: opts}
 	p.plan = &Plan{
 		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanGrant,
 		Grant: Grant{

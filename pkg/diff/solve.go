@@ -113,6 +113,9 @@ func (p *planner) solve() error {
 		if p.plan.Blocked() {
 			sides := unsaved(p.plan.Blockers[blockers:])
 			dropped := false
+			if p.unsaveable == nil {
+				p.unsaveable = map[string]bool{}
+			}
 			for _, side := range []string{sideKey, sideBucket, sideIdentity} {
 				if len(sides[side]) > 0 {
 					p.unsaveable[side] = true
