@@ -63,6 +63,45 @@ func TestExactDecisionsThroughTheBinary(t *testing.T) {
 			edit: bucketPolicy(`{"Sid":"NoSecrets","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::doc-example-bucket/*/secret/*"}`)},
 		{name: "a repeated Sid that S3 stored is read and kept", example: crossAccount, code: 0,
 			edit: bucketPolicy(`{"Sid":"Same","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:root"},"Action":"s3:GetObject","Resource":` + objs + `},{"Sid":"Same","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789098:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::doc-example-bucket"}`)},
+		// Found by the generated plan suite (seed 1, scenario 23742): no
+		// one way of sending uploads escapes both denies for every key,
+		// but each key some way reaches is grantable; the plan names one
+		// way and the keys it leaves denied, instead of "blocked whatever
+		// the request looks like".
+		{name: "denies that need different network paths for different keys", example: sameAccount, code: 0, kind: diff.WarnPartialDeny, args: []string{"--access", "write"},
+			phrase: "aws:SourceVpce = vpce-1a2b3c4d reach them",
+			edit: bucketPolicy(`{"Effect":"Deny","Principal":{"AWS":"` + jane + `"},"Action":"*","NotResource":"arn:aws:s3:::doc-example-bucket/r?ports/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}},` +
+				`{"Effect":"Deny","Principal":{"AWS":"` + jane + `"},"Action":"s3:Put*","NotResource":"arn:aws:s3:::doc-example-bucket/*.txt","Condition":{"StringNotEqualsIfExists":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}`)},
+		// Found by the generated plan suite (seed 1, scenario 27524): the
+		// key policy cannot be saved (a Deny naming only a deleted user),
+		// and only bucketgrant's statement for another grant of Jane
+		// allows her KMS use today. The grant stays blocked (each grant
+		// stands on its own statements), and the blocker says why.
+		{name: "a key policy that cannot be saved, where only another grant's statement allows the key", example: crossAccount, code: 3, kind: diff.BlockOrphanDeny,
+			args: []string{"--remove-orphaned-principals"}, phrase: "bucketgrant's statement for another grant",
+			edit: func(st *state.State) {
+				keyStatement(`{"Effect":"Deny","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:Decrypt","Resource":"*"}`)(st)
+				keyStatement(`{"Sid":"` + diff.SidFor(jane, bucket, "elsewhere/", "Kms") + `","Effect":"Allow","Principal":{"AWS":"` + jane + `"},"Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"}`)(st)
+			}},
+		// Found by the generated plan suite (seed 1, scenario 56613): the
+		// key policy cannot be saved and allows the key only on requests
+		// made with credentials obtained without MFA; the plan names that
+		// shape instead of blocking.
+		{name: "a key policy that cannot be saved allows the key only without MFA", example: sameAccount, code: 0, kind: diff.WarnConditionalAllow,
+			args: []string{"--access", "read"}, phrase: "obtained without MFA",
+			edit: func(st *state.State) {
+				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}},` +
+					`{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:GenerateDataKey","Resource":"*"}]}`)
+			}},
+		// Found by the generated plan suite (seed 1, scenario 81754): a key
+		// policy that cannot be saved and delegates only under an
+		// organization path; the identity grant is "allowed if".
+		{name: "a key policy that cannot be saved delegates only under an organization path", example: sameAccount, code: 0, kind: diff.WarnConditionalAllow,
+			args: []string{"--access", "read"}, phrase: "allowed only if aws:PrincipalOrgPaths",
+			edit: func(st *state.State) {
+				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:Encrypt","Resource":"*"},` +
+					`{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}]}`)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

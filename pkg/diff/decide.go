@@ -90,6 +90,10 @@ type verdict struct {
 type objDenied struct {
 	object string
 	res    policy.Result
+	// inShape: denied to requests of the chosen shape whatever the
+	// unknowns, though the shape reach describes reaches it.
+	inShape bool
+	reach   []string
 }
 
 // decide evaluates need n against docs over every case.
@@ -198,6 +202,25 @@ func (p *planner) decide(n need, docs docSet) verdict {
 			break
 		}
 	}
+	if bestLive == 0 {
+		// No one shape lets every object that some shape reaches escape
+		// every deny (uploads to reports/* only through a VPC endpoint,
+		// the rest only from elsewhere): the plan names the shape that
+		// reaches the most objects, and the objects it leaves denied
+		// whatever the unknowns are a partial deny of that shape.
+		if sh, kept, ok := p.splitByShape(v, shapes, unknowns); ok {
+			best = sh
+			var objects []string
+			for oi, obj := range v.objects {
+				if kept[oi] == nil {
+					objects = append(objects, obj)
+					continue
+				}
+				v.denied = append(v.denied, objDenied{object: obj, res: *kept[oi], inShape: true, reach: v.reaching(p, shapes, unknowns, obj)})
+			}
+			v.objects = objects
+		}
+	}
 	v.chosen = shapes[best]
 	for _, u := range unknowns {
 		dead := false
@@ -234,6 +257,83 @@ func (p *planner) decide(n need, docs docSet) verdict {
 	v.shape = v.describeShape()
 	v.decision, v.res, v.witness = p.over(v, ps)
 	return v
+}
+
+// splitByShape finds, when no one shape lets every reachable object escape
+// the denies, the shape that does so for the most objects once the objects
+// it denies whatever the unknowns are left out: the objects it keeps (a
+// result for each, nil for the objects it reaches), and the index of the
+// shape. Ties go to the shape with more unknown cases live, then to the one
+// with fewer departures from the default. It reports false when no shape
+// reaches an object in some unknown case with all the others it reaches.
+func (p *planner) splitByShape(v verdict, shapes, unknowns []assignment) (int, []*policy.Result, bool) {
+	ps := p.now.policies(v.n)
+	eval := func(sh, u assignment, obj string) policy.Result {
+		return policy.Evaluate(v.n.requestFor(p.caller(), v.context(sh, u), obj), ps)
+	}
+	best, bestReached, bestLive := -1, 0, 0
+	var bestKept []*policy.Result
+	for si, sh := range shapes {
+		kept := make([]*policy.Result, len(v.objects))
+		reached := 0
+		for oi, obj := range v.objects {
+			var last policy.Result
+			denied := true
+			for _, u := range unknowns {
+				last = eval(sh, u, obj)
+				if last.Decision != policy.ExplicitlyDenied {
+					denied = false
+					break
+				}
+			}
+			if denied {
+				kept[oi] = &last
+			} else {
+				reached++
+			}
+		}
+		if reached == 0 || reached < bestReached {
+			continue
+		}
+		live := 0
+		for _, u := range unknowns {
+			ok := true
+			for oi, obj := range v.objects {
+				if kept[oi] == nil && eval(sh, u, obj).Decision == policy.ExplicitlyDenied {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				live++
+			}
+		}
+		if live == 0 || reached == bestReached && live <= bestLive {
+			continue
+		}
+		best, bestReached, bestLive, bestKept = si, reached, live, kept
+	}
+	return best, bestKept, best >= 0
+}
+
+// reaching describes the first shape whose requests escape every deny on
+// obj in some unknown case (nil: the default shape).
+func (v *verdict) reaching(p *planner, shapes, unknowns []assignment, obj string) []string {
+	ps := p.now.policies(v.n)
+	for _, sh := range shapes {
+		for _, u := range unknowns {
+			if policy.Evaluate(v.n.requestFor(p.caller(), v.context(sh, u), obj), ps).Decision != policy.ExplicitlyDenied {
+				var out []string
+				for i, f := range v.frees {
+					if f.client && sh[i] != f.dflt {
+						out = append(out, describeValue(f.name, f.values[sh[i]]))
+					}
+				}
+				return out
+			}
+		}
+	}
+	return nil
 }
 
 // reshape is the verdict for requests sent in the client shape sh: live

@@ -66,6 +66,11 @@ func demand(c policy.Condition, value string) string {
 	case "aws:principalorgpaths":
 		return "the principal's account is under organization path " + strings.Join(c.Values, " or ")
 	case "aws:multifactorauthpresent", "aws:multifactorauthage":
+		if key == "aws:multifactorauthpresent" && value == "false" {
+			// A session made without MFA (GetSessionToken or AssumeRole
+			// without a code) carries false; long-term keys carry none.
+			return "requests are made with temporary credentials obtained without MFA (aws:MultiFactorAuthPresent = false)"
+		}
 		return "requests are made with an MFA session (aws:MultiFactorAuthPresent = true)"
 	}
 	if c.Op.Base == "Null" {
@@ -147,8 +152,17 @@ func (p *planner) explain(v verdict) {
 		for _, d := range v.denied {
 			for _, ref := range d.res.Denies {
 				doc, _ := p.statement(ref)
-				p.warn(Warning{Kind: WarnPartialDeny, Document: doc, Statement: &ref,
-					Message: fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s: those keys stay denied", refString(ref), n.action, n.resource, d.object)})
+				msg := fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s: those keys stay denied", refString(ref), n.action, n.resource, d.object)
+				if d.inShape {
+					// Another request shape reaches these keys, but then
+					// a deny keeps others: no one shape reaches them all.
+					other := "requests sent the default way"
+					if len(d.reach) > 0 {
+						other = "requests made so that " + strings.Join(d.reach, " and ")
+					}
+					msg = fmt.Sprintf("%s denies %s on part of the objects granted (%s), for example %s, to requests made as this plan says: those keys stay denied to them (%s reach them, but are denied other keys of the grant: no one way of sending requests reaches every key)", refString(ref), n.action, n.resource, d.object, other)
+				}
+				p.warn(Warning{Kind: WarnPartialDeny, Document: doc, Statement: &ref, Message: msg})
 			}
 		}
 	}

@@ -523,8 +523,14 @@ func unknownValues(frees []plangen.FreeKey, ctx map[string][]string) string {
 
 // searchChange adds bucketgrant's own statements for the grant wherever a
 // change could go (see TestGeneratedPlans).
+//
+// The statements of bucketgrant's other grants are left out first: every
+// grant stands on its own statements, so that revoking one never takes
+// access from another (docs/lifecycle.md), and a change that works only
+// with another grant's statement is not one bucketgrant may make.
 func searchChange(sc *plangen.Scenario) plangen.Scenario {
 	c := sc.Clone()
+	withoutOtherGrants(&c)
 	bk := plangen.BucketARN()
 	var objectActions []string
 	list := false
@@ -577,6 +583,38 @@ func searchChange(sc *plangen.Scenario) plangen.Scenario {
 		c.KeyPolicy.Stmts = append(c.KeyPolicy.Stmts, st)
 	}
 	return c
+}
+
+// withoutOtherGrants removes from the documents the planner may count the
+// statements that are bucketgrant's for another grant of the principal:
+// the generator writes them only for the grant on the prefix elsewhere/
+// (plangen's ownSids).
+func withoutOtherGrants(sc *plangen.Scenario) {
+	other := sc.Grant()
+	other.Prefix = "elsewhere/"
+	if sc.Prefix == other.Prefix {
+		return
+	}
+	drop := func(d *plangen.Doc, kind policy.Kind) {
+		if d == nil {
+			return
+		}
+		d.Stmts = slices.DeleteFunc(slices.Clone(d.Stmts), func(st plangen.Stmt) bool {
+			parsed, err := policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[`+st.JSON()+`]}`), kind)
+			if err != nil {
+				return false
+			}
+			_, own := diff.OwnedPurpose(parsed.Statements()[0], kind, other)
+			return own
+		})
+	}
+	drop(&sc.KeyPolicy, policy.KindKeyPolicy)
+	drop(sc.BucketPolicy, policy.KindBucketPolicy)
+	for _, named := range [][]plangen.Named{sc.Inline, sc.Managed} {
+		for i := range named {
+			drop(&named[i].Doc, policy.KindIdentity)
+		}
+	}
 }
 
 // saveable reports whether AWS would save the document with a statement

@@ -171,6 +171,71 @@ func TestPlangenFindings(t *testing.T) {
 				{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}, Cond: []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"true"}}}}}}}
 			return sc
 		}},
+		// Found by the 100,000-plan run (seed 1, scenario 23742), shrunk:
+		// one deny keeps uploads outside r?ports/* through the VPC
+		// endpoint, the other uploads outside *.txt from elsewhere. No
+		// one shape reaches every key some shape reaches, and decide
+		// called every upload denied whatever the request looks like
+		// (blocked-shape); each key is reachable, so the plan names the
+		// shape that reaches the most and warns of the keys it leaves.
+		{"shape: denies that need different network paths for different keys", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Write)
+			sc.Ownership = "BucketOwnerPreferred"
+			sc.KeyPolicy = plangen.Doc{ID: "key-consolepolicy-3", Stmts: []plangen.Stmt{{Effect: "Allow", Principal: janeP, Action: []string{"kms:ReEncrypt*"}, Resource: []string{"*"}}}}
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{
+				{Effect: "Deny", Principal: janeP, Action: []string{"*"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/r?ports/*"}, NotResource: true,
+					Cond: []plangen.Cond{{Op: "StringEquals", Key: "aws:SourceVpce", Values: []string{"vpce-1a2b3c4d"}}}},
+				{Effect: "Deny", Principal: janeP, Action: []string{"s3:Put*"}, Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/*.txt"}, NotResource: true,
+					Cond: []plangen.Cond{{Op: "StringNotEqualsIfExists", Key: "aws:SourceVpce", Values: []string{"vpce-1a2b3c4d"}}}}}}
+			return sc
+		}},
+		// Found by the 100,000-plan run (seed 1, scenario 27524), shrunk:
+		// the key policy cannot be saved (a Deny naming only a deleted
+		// user), and the only allow of the key is bucketgrant's statement
+		// for the role's grant on elsewhere/. The plan is blocked: every
+		// grant stands on its own statements (docs/lifecycle.md), so the
+		// search leaves other grants' statements out as the planner does.
+		{"blocked: a key policy that cannot be saved, where only another grant's statement allows the key", func() plangen.Scenario {
+			sc := findingScenario("role", p, b, diff.Read)
+			sc.RemoveOrphans = true
+			other := sc.Grant()
+			other.Prefix = "elsewhere/"
+			sc.KeyPolicy.Stmts = []plangen.Stmt{
+				{Effect: "Deny", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}},
+				{Sid: diff.SidsOf(other, "Kms")[0], Effect: "Allow", Principal: &plangen.Prin{AWS: []string{sc.PrincipalARN()}}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}}}
+			return sc
+		}},
+		// Found by the 100,000-plan run (seed 1, scenario 56613), shrunk:
+		// the key policy allows everyone only on requests made with
+		// temporary credentials obtained without MFA, and cannot be saved
+		// (a deleted user's ID). The key-policy grant for requests sent
+		// the default way is dropped; solve then tried the first other
+		// shape, an MFA session, which needs a key-policy grant too, and
+		// blocked without trying the shape the key policy already allows
+		// (blocked-shape).
+		{"shape: a key policy that cannot be saved allows the key only without MFA", func() plangen.Scenario {
+			sc := findingScenario("user", p, p, diff.Read)
+			sc.KeyPolicy.Stmts = []plangen.Stmt{
+				{Effect: "Allow", Principal: &plangen.Prin{Star: true}, Action: []string{"*"}, Resource: []string{"*"},
+					Cond: []plangen.Cond{{Op: "Bool", Key: "aws:MultiFactorAuthPresent", Values: []string{"false"}}}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}}}
+			return sc
+		}},
+		// Found by the 100,000-plan run (seed 1, scenario 81754), shrunk:
+		// a same-account key policy that cannot be saved (a deleted user's
+		// ID) and delegates to the account only if
+		// aws:PrincipalOrgPaths is under an OU. --kms-via auto put the
+		// grant into the key policy; the merge dropped it and the plan was
+		// blocked, although the identity grant works if the principal is
+		// under that OU: an "allowed if" verdict.
+		{"allowed if: a key policy that cannot be saved delegates only under an organization path", func() plangen.Scenario {
+			sc := findingScenario("role", p, p, diff.Read)
+			sc.KeyPolicy = plangen.Doc{ID: "key-consolepolicy-3", Stmts: []plangen.Stmt{
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"kms:Encrypt"}, Resource: []string{plangen.KeyARN(p)}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{p}}, Action: []string{"kms:*"}, Resource: []string{"*"},
+					Cond: []plangen.Cond{{Op: "ForAnyValue:StringLike", Key: "aws:PrincipalOrgPaths", Values: []string{"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

@@ -89,6 +89,9 @@ type planner struct {
 	prot *protected
 
 	now docSet // documents as read
+	// unsaveable marks the placement sides whose document AWS would
+	// refuse to save with a grant in it (solve.go).
+	unsaveable map[string]bool
 }
 
 // Make plans the grant described by opts against the state. It returns an

@@ -113,6 +113,14 @@ func (p *planner) solve() error {
 		if p.plan.Blocked() {
 			sides := unsaved(p.plan.Blockers[blockers:])
 			dropped := false
+			if p.unsaveable == nil {
+				p.unsaveable = map[string]bool{}
+			}
+			for _, side := range []string{sideKey, sideBucket, sideIdentity} {
+				if len(sides[side]) > 0 {
+					p.unsaveable[side] = true
+				}
+			}
 			for i := range places {
 				for _, side := range []string{sideKey, sideBucket, sideIdentity} {
 					if bs := sides[side]; len(bs) > 0 && places[i].drop(side) {
@@ -140,6 +148,13 @@ func (p *planner) solve() error {
 					// other way may (an MFA session under a boundary that
 					// allows only those); the merge is made again.
 					reshaped[i] = true
+					if pl, why, nv, ok := p.replaced(v, places[i], len(needBlockers[i]) > 0); ok {
+						places[i], verdicts[i] = pl, nv
+						p.plan.Requests[i] = p.request(n, nv)
+						p.plan.Requests[i].Why = why
+						again = true
+						continue
+					}
 					if pl, why, nv, ok := p.shaped(v); ok {
 						places[i], verdicts[i] = pl, nv
 						p.plan.Requests[i] = p.request(n, nv)
@@ -151,7 +166,9 @@ func (p *planner) solve() error {
 				if !ok {
 					p.plan.Requests[i].After = d
 					if len(needBlockers[i]) > 0 {
+						note := p.othersOnly(v, after)
 						for _, b := range needBlockers[i] {
+							b.Message += note
 							if !slices.ContainsFunc(p.plan.Blockers, func(x Blocker) bool { return x.Kind == b.Kind && x.Message == b.Message }) {
 								p.block(b)
 							}
@@ -194,6 +211,68 @@ func (p *planner) solve() error {
 	}
 	p.plan.Changes = m.changes()
 	return nil
+}
+
+// othersOnly explains a need that a document AWS would refuse to save
+// keeps from its own grant while bucketgrant's statement of another grant
+// allows it today: every grant stands on its own statements, so that
+// revoking one never takes access from another (docs/lifecycle.md), and
+// the plan does not lean on that statement. It returns "" otherwise.
+func (p *planner) othersOnly(v verdict, after docSet) string {
+	if v.undecided || len(v.live) == 0 {
+		return ""
+	}
+	d, res, _ := p.over(v, withOthers(after).policies(v.n))
+	if d != policy.Allowed {
+		return ""
+	}
+	var others []policy.Ref
+	for _, r := range res.Allows {
+		if after.ignored(r) {
+			others = append(others, r)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; today %s is allowed by %s, bucketgrant's statement for another grant, but each grant needs its own statement so that revoking one never takes access from another", v.n.action, p.refs(others))
+}
+
+// ignored reports whether r names a statement markOthers left out.
+func (s docSet) ignored(r policy.Ref) bool {
+	is := func(n *policy.Named) bool {
+		return n != nil && n.Name == r.Document && r.Index >= 0 && r.Index < len(n.Ignore) && n.Ignore[r.Index]
+	}
+	if is(s.key) || is(s.bucket) {
+		return true
+	}
+	for i := range s.identity {
+		if is(&s.identity[i].named) {
+			return true
+		}
+	}
+	return false
+}
+
+// withOthers is the set with the statements of bucketgrant's other grants
+// counted again (markOthers left them out).
+func withOthers(s docSet) docSet {
+	unmark := func(n *policy.Named) *policy.Named {
+		if n == nil || n.Ignore == nil {
+			return n
+		}
+		c := *n
+		c.Ignore = nil
+		return &c
+	}
+	s.key, s.bucket = unmark(s.key), unmark(s.bucket)
+	ids := make([]identityDoc, len(s.identity))
+	for i, d := range s.identity {
+		ids[i] = d
+		ids[i].named = *unmark(&d.named)
+	}
+	s.identity = ids
+	return s
 }
 
 // unsaved maps the blockers of a merge that are about a document AWS would
@@ -361,11 +440,35 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 			}
 			return placement{}, why, nv, true
 		}
-		if pl, why, nv, blk := p.tryPlace(nv); blk == nil {
+		if pl, why, nv, blk := p.tryPlace(nv); blk == nil && !p.needsUnsaveable(pl) {
 			return pl, why, nv, true
 		}
 	}
 	return placement{}, "", v, false
+}
+
+// replaced places a need again, in the same request shape, once the merge
+// has dropped its grant from a document AWS would refuse to save (dropped):
+// a same-account KMS grant that --kms-via auto put into such a key policy
+// goes to the identity side, where it works in the cases the key policy
+// delegates (an "allowed if" verdict when that is only some).
+func (p *planner) replaced(v verdict, had placement, dropped bool) (placement, string, verdict, bool) {
+	if !dropped {
+		return had, "", v, false
+	}
+	pl, why, nv, blk := p.tryPlace(v)
+	if blk != nil || p.needsUnsaveable(pl) || pl == had {
+		return had, "", v, false
+	}
+	return pl, why, nv, true
+}
+
+// needsUnsaveable reports whether a placement puts a grant into a document
+// the merge found AWS would refuse to save: a shape that needs one is no
+// way out (a key policy naming a deleted user's ID takes no grant, so a
+// shape that works only with a key-policy grant does not work).
+func (p *planner) needsUnsaveable(pl placement) bool {
+	return pl.key && p.unsaveable[sideKey] || pl.bucket && p.unsaveable[sideBucket] || pl.identity && p.unsaveable[sideIdentity]
 }
 
 // todo is the verdict restricted to the cases today's documents do not
@@ -503,7 +606,9 @@ func (p *planner) place(v verdict) (placement, string, *Blocker) {
 		// boundary stands in the way; else the key policy, whose grant to
 		// the principal itself a boundary does not limit.
 		via = ViaKeyPolicy
-		if delegates && !bounded {
+		if (delegates || p.unsaveable[sideKey]) && !bounded {
+			// A key policy AWS would refuse to save takes no grant: the
+			// identity side is asked, in the cases the key delegates.
 			via = ViaIdentity
 		}
 	}
