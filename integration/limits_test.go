@@ -27,16 +27,12 @@ func sizedPolicy(t *testing.T, n int) string {
 	return doc
 }
 
-// Issue 14, limits on AWS: Jane's inline policies are full and she has 10
-// managed policies attached, so her grant's fallback would be an eleventh.
-// apply refuses before any write (exit 3) with the quota it read from the
-// account; once the account's quota is raised to 20, the same apply goes
-// through.
-func TestApplyPastAttachedQuotaOnAWS(t *testing.T) {
-	w := newWorld(t, exampleState(t, sameAccount, nil))
+// fillJane leaves Jane no room for a grant: an inline policy "existing" of
+// inline characters and 10 attached managed policies, AWS's default quota.
+func fillJane(t *testing.T, iamc *iam.Client, inline int) {
+	t.Helper()
 	ctx := context.Background()
-	iamc := iam.NewFromConfig(w.config(w.principal))
-	if _, err := iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("Jane"), PolicyName: aws.String("existing"), PolicyDocument: aws.String(sizedPolicy(t, 1990))}); err != nil {
+	if _, err := iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("Jane"), PolicyName: aws.String("existing"), PolicyDocument: aws.String(sizedPolicy(t, inline))}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 10 {
@@ -48,6 +44,18 @@ func TestApplyPastAttachedQuotaOnAWS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Issue 14, limits on AWS: Jane's inline policies are full and she has 10
+// managed policies attached, so her grant's fallback would be an eleventh.
+// apply refuses before any write (exit 3) with the quota it read from the
+// account; once the account's quota is raised to 20, the same apply goes
+// through.
+func TestApplyPastAttachedQuotaOnAWS(t *testing.T) {
+	w := newWorld(t, exampleState(t, sameAccount, nil))
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(w.config(w.principal))
+	fillJane(t, iamc, 1990)
 	w.srv.ResetCalls()
 	out, stderr, code := w.aws(append([]string{"apply", "--yes"}, grantArgs()...)...)
 	if code != 3 {
@@ -127,18 +135,7 @@ func TestSyncReadsQuotasOnlyPastTheDefaults(t *testing.T) {
 
 	ctx := context.Background()
 	iamc := iam.NewFromConfig(w.config(w.principal))
-	if _, err := iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("Jane"), PolicyName: aws.String("existing"), PolicyDocument: aws.String(sizedPolicy(t, room))}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 10 {
-		out, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("team-%d", i)), PolicyDocument: aws.String(sizedPolicy(t, 200))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := iamc.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("Jane"), PolicyArn: out.Policy.Arn}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillJane(t, iamc, room)
 	w.srv.ResetCalls()
 	out, stderr, code := w.run("sync", "-f", grants, "--yes")
 	if code == 0 {
