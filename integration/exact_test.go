@@ -102,6 +102,18 @@ func TestExactDecisionsThroughTheBinary(t *testing.T) {
 				st.Keys[0].Policy = state.NewDoc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"AIDAORPHANEDUSER00001"},"Action":"kms:Encrypt","Resource":"*"},` +
 					`{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}]}`)
 			}},
+		// Found by the generated plan suite (seed 1, scenario 76326): the
+		// bucket policy cannot be saved (its Deny spares only a deleted
+		// user) and already allows the account's object versions through
+		// one endpoint; the plan grants the rest for requests sent that
+		// way instead of blocking.
+		{name: "a bucket policy that cannot be saved already allows versions through an endpoint", example: crossAccount, code: 0, kind: diff.WarnConditionalAllow,
+			args: []string{"--access", "versions", "--remove-orphaned-principals"}, phrase: "vpce-1a2b3c4d",
+			edit: func(st *state.State) {
+				bucketPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"AIDAORPHANEDUSER00001"},"NotAction":"s3:GetObject*","Resource":"arn:aws:s3:::` + bucket + `/reports/*"},` +
+					`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObjectVersion","Resource":"arn:aws:s3:::*",` +
+					`"Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"},"StringNotEquals":{"aws:SomeNewKey":"x"}}}`)(st)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

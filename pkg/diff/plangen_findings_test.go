@@ -236,6 +236,30 @@ func TestPlangenFindings(t *testing.T) {
 					Cond: []plangen.Cond{{Op: "ForAnyValue:StringLike", Key: "aws:PrincipalOrgPaths", Values: []string{"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}}}}}
 			return sc
 		}},
+		// Found by the 100,000-plan run with organizations (seed 1,
+		// scenario 76326), shrunk: across accounts, the bucket policy
+		// cannot be saved (a Deny whose NotPrincipal names only a deleted
+		// user's ID; it spares s3:GetObject*) and already allows the
+		// account's s3:GetObjectVersion through one VPC endpoint, if an
+		// unreadable key is not x. The only shape that works is the
+		// endpoint's, and its placement also asked for a bucket-policy
+		// grant; solve skipped it as needing a document that cannot be
+		// saved, and blocked (blocked-shape). The shape works without
+		// that grant: identity and key-policy grants, allowed if
+		// aws:SomeNewKey is not x, for requests through the endpoint.
+		{"shape: a bucket policy that cannot be saved already allows versions through an endpoint", func() plangen.Scenario {
+			sc := findingScenario("user", b, b, diff.Versions)
+			sc.RemoveOrphans = true
+			sc.BucketPolicy = &plangen.Doc{Stmts: []plangen.Stmt{
+				{Effect: "Deny", NotPrincipal: &plangen.Prin{AWS: []string{plangen.OrphanUser}}, Action: []string{"s3:GetObject*"}, NotAction: true,
+					Resource: []string{"arn:aws:s3:::DOC-EXAMPLE-BUCKET/reports/*"}},
+				{Effect: "Allow", Principal: &plangen.Prin{AWS: []string{p}}, Action: []string{"s3:GetObjectVersion"}, Resource: []string{"arn:aws:s3:::*"},
+					Cond: []plangen.Cond{{Op: "StringEquals", Key: "aws:SourceVpce", Values: []string{"vpce-1a2b3c4d"}},
+						{Op: "StringNotEquals", Key: "aws:SomeNewKey", Values: []string{"x"}}}}}}
+			sc.KeyPolicy = plangen.Doc{ID: "key-consolepolicy-3", Stmts: []plangen.Stmt{{Effect: "Allow",
+				Principal: &plangen.Prin{AWS: []string{"arn:aws:iam::" + b + ":role/KeyAdmin"}}, Action: []string{"kms:CancelKeyDeletion"}, Resource: []string{"*"}}}}
+			return sc
+		}},
 	}
 	o := startOracle(t)
 	for _, tc := range cases {

@@ -420,6 +420,7 @@ func (p *planner) tryPlace(v verdict) (placement, string, verdict, *Blocker) {
 // grant's access for requests sent that way, and the plan says so, rather
 // than "blocked".
 func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
+	fallback := shapedPlacement{v: v}
 	for _, sh := range v.shapes {
 		if slices.Equal(sh, v.chosen) {
 			continue
@@ -440,11 +441,31 @@ func (p *planner) shaped(v verdict) (placement, string, verdict, bool) {
 			}
 			return placement{}, why, nv, true
 		}
-		if pl, why, nv, blk := p.tryPlace(nv); blk == nil && !p.needsUnsaveable(pl) {
+		pl, why, nv, blk := p.tryPlace(nv)
+		if blk != nil {
+			continue
+		}
+		if !p.needsUnsaveable(pl) {
 			return pl, why, nv, true
 		}
+		if !fallback.ok {
+			fallback = shapedPlacement{pl, why, nv, true}
+		}
 	}
-	return placement{}, "", v, false
+	// Every shape that works puts a grant into a document AWS would refuse
+	// to save: take the first, as before that was known. The merge drops
+	// the grant there again, and the plan says what the shape still
+	// allows without it (an allow today may already cover the shape's
+	// requests; scenario 76326 of the 100,000-plan run).
+	return fallback.pl, fallback.why, fallback.v, fallback.ok
+}
+
+// shapedPlacement is a shape's placement that shaped keeps in reserve.
+type shapedPlacement struct {
+	pl  placement
+	why string
+	v   verdict
+	ok  bool
 }
 
 // replaced places a need again, in the same request shape, once the merge
