@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
+	"github.com/bucketgrant/bucketgrant/internal/shrink"
 	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 )
@@ -243,19 +244,7 @@ func shrinkSequence(t *testing.T, o *oracle.Oracle, seq Sequence, prop string) (
 	if msg == "" {
 		return seq, "(the violation does not reproduce with every request decided by the oracle)"
 	}
-	for tries := 0; tries < 300; tries++ {
-		shrunk := false
-		for _, c := range seq.Shrinks() {
-			if m := fails(c); m != "" {
-				seq, msg, shrunk = c, m, true
-				break
-			}
-		}
-		if !shrunk {
-			break
-		}
-	}
-	return seq, msg
+	return shrink.Greedy(seq, msg, fails, Sequence.Shrinks, 300)
 }
 
 func describeRun(r *Run) string {

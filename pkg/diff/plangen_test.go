@@ -17,6 +17,7 @@ import (
 
 	"github.com/bucketgrant/bucketgrant/internal/oracle"
 	"github.com/bucketgrant/bucketgrant/internal/plangen"
+	"github.com/bucketgrant/bucketgrant/internal/shrink"
 	"github.com/bucketgrant/bucketgrant/internal/testrace"
 	"github.com/bucketgrant/bucketgrant/internal/trust"
 	"github.com/bucketgrant/bucketgrant/pkg/diff"
@@ -677,19 +678,7 @@ func shrinkScenario(o *oracle.Oracle, sc plangen.Scenario, prop string) (plangen
 	if msg == "" {
 		return sc, "(the violation does not reproduce with every request decided by the oracle)"
 	}
-	for steps := 0; steps < 500; steps++ {
-		shrunk := false
-		for _, c := range sc.Shrinks() {
-			if m := fails(c); m != "" {
-				sc, msg, shrunk = c, m, true
-				break
-			}
-		}
-		if !shrunk {
-			break
-		}
-	}
-	return sc, msg
+	return shrink.Greedy(sc, msg, fails, func(s plangen.Scenario) []plangen.Scenario { return s.Shrinks() }, 500)
 }
 
 // describeScenario prints a scenario as the options of the plan and the
