@@ -184,14 +184,7 @@ func (p *planner) decide(n need, docs docSet) verdict {
 	for si, sh := range shapes {
 		liveCount := 0
 		for _, u := range unknowns {
-			ok := true
-			for _, obj := range v.objects {
-				if eval(sh, u, obj).Decision == policy.ExplicitlyDenied {
-					ok = false
-					break
-				}
-			}
-			if ok {
+			if !v.deniedForSome(func(obj string) bool { return eval(sh, u, obj).Decision == policy.ExplicitlyDenied }) {
 				liveCount++
 			}
 		}
@@ -222,20 +215,9 @@ func (p *planner) decide(n need, docs docSet) verdict {
 		}
 	}
 	v.chosen = shapes[best]
-	for _, u := range unknowns {
-		dead := false
-		for _, obj := range v.objects {
-			if eval(v.chosen, u, obj).Decision == policy.ExplicitlyDenied {
-				dead = true
-				break
-			}
-		}
-		if dead {
-			v.dead = append(v.dead, u)
-		} else {
-			v.live = append(v.live, u)
-		}
-	}
+	v.sortUnknowns(unknowns, func(u assignment) func(string) bool {
+		return func(obj string) bool { return eval(v.chosen, u, obj).Decision == policy.ExplicitlyDenied }
+	})
 	if len(v.live) == 0 {
 		// Every unknown assignment meets a deny for some object: the
 		// grant cannot work for every object at once; the objects are
@@ -346,21 +328,12 @@ func (p *planner) reshape(v verdict, sh assignment) (verdict, bool) {
 	ps := p.now.policies(v.n)
 	nv := v
 	nv.chosen, nv.live, nv.dead = sh, nil, nil
-	for _, u := range v.unknowns {
+	nv.sortUnknowns(v.unknowns, func(u assignment) func(string) bool {
 		ctx := nv.context(sh, u)
-		dead := false
-		for _, obj := range v.objects {
-			if policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Decision == policy.ExplicitlyDenied {
-				dead = true
-				break
-			}
+		return func(obj string) bool {
+			return policy.Evaluate(v.n.requestFor(p.caller(), ctx, obj), ps).Decision == policy.ExplicitlyDenied
 		}
-		if dead {
-			nv.dead = append(nv.dead, u)
-		} else {
-			nv.live = append(nv.live, u)
-		}
-	}
+	})
 	if len(nv.live) == 0 {
 		return v, false
 	}
@@ -861,4 +834,21 @@ func (n need) requestFor(c policy.Caller, ctx map[string][]string, obj string) p
 
 func (v verdict) String() string {
 	return fmt.Sprintf("%s %s: %s over %d objects, %d live / %d dead", v.n.action, v.n.resource, v.decision, len(v.objects), len(v.live), len(v.dead))
+}
+
+// deniedForSome reports whether denied holds for some object of the verdict.
+func (v *verdict) deniedForSome(denied func(obj string) bool) bool {
+	return slices.ContainsFunc(v.objects, denied)
+}
+
+// sortUnknowns appends each unknown assignment u to dead when deniedFor(u)
+// holds for some object of the verdict, else to live.
+func (v *verdict) sortUnknowns(unknowns []assignment, deniedFor func(u assignment) func(obj string) bool) {
+	for _, u := range unknowns {
+		if v.deniedForSome(deniedFor(u)) {
+			v.dead = append(v.dead, u)
+		} else {
+			v.live = append(v.live, u)
+		}
+	}
 }
