@@ -50,6 +50,15 @@ func (c *parseCache) put(k docKey, d parsedDoc) {
 	c.bytes += len(k.text)
 }
 
+// drop removes an entry; the lock is held.
+func (c *parseCache) drop(k docKey) {
+	if _, ok := c.cur[k]; ok {
+		delete(c.cur, k)
+		c.bytes -= len(k.text)
+	}
+	delete(c.old, k)
+}
+
 // maxCachedBytes bounds the text of one generation.
 const maxCachedBytes = 1 << 20
 
@@ -59,8 +68,11 @@ type docKey struct {
 }
 
 type parsedDoc struct {
-	doc         *policy.Document
-	fingerprint string
+	doc *policy.Document
+	// fingerprint is doc's Fingerprint, made on the first call: a sync
+	// run's plans never ask for it (the run's combined plan takes its
+	// own), and it was 40% of the cost of a parse.
+	fingerprint func() string
 	err         error
 	// sids holds the Sids of the document's statements that have
 	// bucketgrant's form, and for a variant (base+"v2" … base+"v9") its
@@ -197,15 +209,44 @@ func parseCached(text []byte, kind policy.Kind) parsedDoc {
 		return c
 	}
 	d, err := policy.Parse(text, kind)
-	c = parsedDoc{doc: d, err: err}
+	c = parsedDoc{err: err}
 	if err == nil {
-		c.fingerprint = d.Fingerprint()
-		c.sids = bucketgrantSids(d)
+		c = parsedOK(d)
 	}
 	docCache.Lock()
 	docCache.put(docKey{kind, string(text)}, c)
 	docCache.Unlock()
 	return c
+}
+
+func parsedOK(d *policy.Document) parsedDoc {
+	return parsedDoc{doc: d, fingerprint: sync.OnceValue(d.Fingerprint), sids: bucketgrantSids(d)}
+}
+
+// remember puts a document a plan made into the cache under its text, as
+// if it had been parsed: the next plan on a state holding the plan's
+// changes (a sync plans one grant after another on one working state)
+// finds the document there instead of parsing it, and so does the index of
+// key policies by Sid (keysHolding), which looks at every key policy a
+// plan changed before the next plan starts. A document read back from
+// the text is the same: AppendStatements keeps text and typed view
+// together, and an edit of a shared document copies what it changes. d
+// must not be edited afterwards (pass a Clone).
+//
+// replaced is the text the document had before the plan, or "": a plan
+// merged into a working state replaces it there, so no later plan on that
+// state asks for it, and its entry goes, to leave room for what they do ask
+// for: in a sync, about half of what the cache held were such versions.
+func remember(kind policy.Kind, text string, d *policy.Document, replaced string) {
+	docCache.Lock()
+	defer docCache.Unlock()
+	if replaced != "" {
+		docCache.drop(docKey{kind, replaced})
+	}
+	k := docKey{kind, text}
+	if _, ok := docCache.cur[k]; !ok {
+		docCache.put(k, parsedOK(d))
+	}
 }
 
 // bucketgrantSids is parsedDoc.sids of d (nil when it has none).

@@ -156,6 +156,18 @@ func (p *planner) markOthers(s docSet) docSet {
 	return s
 }
 
+// takeFingerprints puts the fingerprints of the documents read into the
+// plan; with Options.NoFingerprints it leaves them out instead.
+func (p *planner) takeFingerprints() {
+	for id, fp := range p.fingerprints {
+		if p.opts.NoFingerprints {
+			delete(p.plan.Fingerprints, id)
+		} else {
+			p.plan.Fingerprints[id] = fp()
+		}
+	}
+}
+
 func (p *planner) bucketRef() DocRef {
 	return DocRef{Kind: DocBucketPolicy, ARN: p.bucketARN(), Account: p.bucket.Account}
 }
@@ -167,6 +179,7 @@ func (p *planner) parse(doc *state.Doc, kind policy.Kind, ref DocRef, name strin
 	if doc == nil || len(doc.Text) == 0 || string(doc.Text) == "null" {
 		if ref.Kind != "" {
 			p.plan.Fingerprints[ref.ID()] = ""
+			delete(p.fingerprints, ref.ID())
 		}
 		return nil, nil
 	}
@@ -175,7 +188,13 @@ func (p *planner) parse(doc *state.Doc, kind policy.Kind, ref DocRef, name strin
 		return nil, fmt.Errorf("%s: %w", name, c.err)
 	}
 	if ref.Kind != "" {
-		p.plan.Fingerprints[ref.ID()] = c.fingerprint
+		// Taken when the plan is done (takeFingerprints), unless the
+		// caller needs none.
+		p.plan.Fingerprints[ref.ID()] = ""
+		if p.fingerprints == nil {
+			p.fingerprints = map[string]func() string{}
+		}
+		p.fingerprints[ref.ID()] = c.fingerprint
 	}
 	return c.doc, nil
 }

@@ -494,6 +494,7 @@ func (m *merge) moveToManaged() error {
 	t := &target{ref: DocRef{Kind: DocManagedPolicy, ARN: arn, Account: p.principalAccount}, kind: policy.KindIdentity,
 		attach: true, grants: old.grants, order: old.order}
 	p.plan.Fingerprints[t.ref.ID()] = ""
+	delete(p.fingerprints, t.ref.ID()) // this, not a read's (takeFingerprints)
 	if err := m.apply(t); err != nil {
 		return err
 	}
@@ -581,6 +582,7 @@ func (m *merge) changes() []Change {
 				m.p.plan.Fingerprints[t.ref.ID()] = ""
 			}
 		}
+		remember(t.kind, c.After, t.after.Clone(), c.Before)
 		out = append(out, c)
 	}
 	return out

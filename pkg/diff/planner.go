@@ -29,6 +29,11 @@ type Options struct {
 	// Now is the time requests are judged at (aws:CurrentTime); zero
 	// means the time of planning.
 	Now time.Time
+	// NoFingerprints leaves the fingerprints of the documents read out of
+	// the plan (Plan.Fingerprints keeps those of absent documents and of
+	// the other inputs). For a plan that is merged into a larger one which
+	// takes its own, as sync's are: such a plan cannot be applied alone.
+	NoFingerprints bool
 }
 
 // KMS placement choices.
@@ -89,6 +94,9 @@ type planner struct {
 	prot *protected
 
 	now docSet // documents as read
+	// fingerprints of the documents read, by document ID, made when the
+	// plan is done (takeFingerprints).
+	fingerprints map[string]func() string
 	// unsaveable marks the placement sides whose document AWS would
 	// refuse to save with a grant in it (solve.go).
 	unsaveable map[string]bool
@@ -103,6 +111,16 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &planner{st: st, opts: opts}
+	plan, err := p.make()
+	if err != nil {
+		return nil, err
+	}
+	p.takeFingerprints()
+	return plan, nil
+}
+
+func (p *planner) make() (*Plan, error) {
+	opts := p.opts
 	p.plan = &Plan{
 		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanGrant,
 		Grant: Grant{

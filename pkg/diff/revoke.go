@@ -19,6 +19,16 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &planner{st: st, opts: opts}
+	plan, err := p.revoke()
+	if err != nil {
+		return nil, err
+	}
+	p.takeFingerprints()
+	return plan, nil
+}
+
+func (p *planner) revoke() (*Plan, error) {
+	opts := p.opts
 	p.plan = &Plan{
 		Format: PlanFormat, ToolVersion: opts.ToolVersion, Operation: PlanRevoke,
 		Grant:    Grant{Principal: opts.Principal, Bucket: opts.Bucket, Prefix: opts.Prefix, KMSVia: opts.KMSVia},

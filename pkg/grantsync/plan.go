@@ -131,7 +131,9 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			r.Status, r.Reasons = StatusError, []string{"reading bucket " + g.Bucket + ": " + err.Error()}
 			continue
 		}
-		p, err := diff.Make(work, f.Options(g, o.ToolVersion))
+		opts := f.Options(g, o.ToolVersion)
+		opts.NoFingerprints = true // the combined plan takes its own (merger.plan)
+		p, err := diff.Make(work, opts)
 		if err != nil {
 			r.Status, r.Reasons = StatusError, []string{err.Error()}
 			continue

@@ -1,0 +1,70 @@
+package diff_test
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/bucketgrant/bucketgrant/internal/plangen"
+	"github.com/bucketgrant/bucketgrant/pkg/diff"
+	"github.com/bucketgrant/bucketgrant/pkg/policy"
+)
+
+// A plan puts each document it writes into the parse cache under its new
+// text (remember), and the next plan on a state holding the change takes
+// it from there instead of parsing the text. That is only right if the
+// document is what parsing its text gives: the same text, statements,
+// fingerprint and statement texts. Checked on every document written by
+// generated plans (of every shape plangen makes: appends to single-object
+// and empty Statement lists, replaced and extended statements, managed
+// policies, revoked orphans).
+func TestRememberedDocumentIsTheParse(t *testing.T) {
+	gen := plangen.New(7)
+	kinds := map[string]policy.Kind{
+		diff.DocKeyPolicy: policy.KindKeyPolicy, diff.DocBucketPolicy: policy.KindBucketPolicy,
+		diff.DocInlinePolicy: policy.KindIdentity, diff.DocManagedPolicy: policy.KindIdentity,
+	}
+	checked := 0
+	for i := range 400 {
+		sc := gen.Scenario(i)
+		p, err := diff.Make(sc.State(), sc.Options())
+		if err != nil {
+			continue
+		}
+		for _, ch := range p.Changes {
+			kind, ok := kinds[ch.Document.Kind]
+			if !ok || ch.After == "" {
+				continue
+			}
+			got, ok := diff.CachedDoc(kind, ch.After)
+			if !ok {
+				t.Errorf("scenario %d: %s: the written text is not in the cache", i, ch.Document.ID())
+				continue
+			}
+			want, err := policy.ParseString(ch.After, kind)
+			if err != nil {
+				t.Fatalf("scenario %d: %s: the written text does not parse: %v", i, ch.Document.ID(), err)
+			}
+			checked++
+			switch {
+			case got.String() != want.String():
+				t.Errorf("scenario %d: %s: text differs", i, ch.Document.ID())
+			case got.Fingerprint() != want.Fingerprint():
+				t.Errorf("scenario %d: %s: fingerprint differs", i, ch.Document.ID())
+			case !reflect.DeepEqual(got.Statements(), want.Statements()):
+				t.Errorf("scenario %d: %s: statements differ:\n%+v\n%+v", i, ch.Document.ID(), got.Statements(), want.Statements())
+			case got.SingleStatement() != want.SingleStatement() || got.Version() != want.Version() || got.ID() != want.ID():
+				t.Errorf("scenario %d: %s: Version, Id or Statement form differs", i, ch.Document.ID())
+			}
+			for j := range want.Statements() {
+				if !bytes.Equal(got.StatementText(j), want.StatementText(j)) {
+					t.Errorf("scenario %d: %s: statement %d's text differs:\n%s\n%s", i, ch.Document.ID(), j, got.StatementText(j), want.StatementText(j))
+				}
+			}
+		}
+	}
+	if checked < 300 {
+		t.Fatalf("only %d written documents checked", checked)
+	}
+	t.Logf("%d written documents checked", checked)
+}
