@@ -102,7 +102,9 @@ func (c *Config) replan(ctx context.Context, after *state.State, run *Run, besid
 			for group := range work {
 				for _, i := range group {
 					r := run.Results[i]
-					p, err := diff.Make(after, c.File.Options(r.Grant, c.ToolVersion))
+					opts := c.File.Options(r.Grant, c.ToolVersion)
+					opts.NoFingerprints = true // only whether it is empty counts
+					p, err := diff.Make(after, opts)
 					switch {
 					case err != nil:
 						out[i].reason = "verifying after the write: " + err.Error()
