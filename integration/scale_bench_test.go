@@ -42,22 +42,34 @@ func scaleSizes(b *testing.B) []int {
 // keys in proportion to the grants), once as a dry run and once with
 // --yes, and reports the wall time and the process's peak memory (maximum
 // resident set size). The cost of a run should grow with the number of
-// grants, not faster: compare the sizes. Run it with
+// grants, not faster: compare the sizes (with -v it prints how many times
+// the time grew). Run it with
 //
-//	go test ./integration -run '^$' -bench SyncStateScale -benchtime 1x
+//	go test ./integration -run '^$' -bench SyncStateScale -benchtime 1x -v
 func BenchmarkSyncStateScale(b *testing.B) {
-	for _, n := range scaleSizes(b) {
+	sizes := scaleSizes(b)
+	walls := map[string]time.Duration{} // by size and mode: the last run's
+	for _, n := range sizes {
 		for _, mode := range []string{"--dry-run", "--yes"} {
 			b.Run(fmt.Sprintf("grants=%d/%s", n, strings.TrimPrefix(mode, "--")), func(b *testing.B) {
 				for range b.N {
-					benchScaleOnce(b, n, mode)
+					walls[fmt.Sprint(n, mode)] = benchScaleOnce(b, n, mode)
 				}
 			})
 		}
 	}
+	// What the sizes are for: how the time grows with the work.
+	for i := 1; i < len(sizes); i++ {
+		for _, mode := range []string{"--dry-run", "--yes"} {
+			small, large := walls[fmt.Sprint(sizes[i-1], mode)], walls[fmt.Sprint(sizes[i], mode)]
+			if small > 0 && large > 0 {
+				b.Logf("sync %s: %d grants took %.1f times the wall time of %d (%.1f times the grants)", mode, sizes[i], large.Seconds()/small.Seconds(), sizes[i-1], float64(sizes[i])/float64(sizes[i-1]))
+			}
+		}
+	}
 }
 
-func benchScaleOnce(b *testing.B, n int, mode string) {
+func benchScaleOnce(b *testing.B, n int, mode string) time.Duration {
 	b.StopTimer()
 	dir := b.TempDir()
 	st, f := scaledOrg(n)
@@ -94,6 +106,7 @@ func benchScaleOnce(b *testing.B, n int, mode string) {
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(rssMB, "peak-MB")
 	b.Logf("%d grants, sync %s: wall %s, cpu %s, peak RSS %.0f MB", n, mode, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), rssMB)
+	return wall
 }
 
 // grantsYAML writes a grants file for f.
