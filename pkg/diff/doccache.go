@@ -239,28 +239,45 @@ func parsedOK(d *policy.Document) parsedDoc {
 // together, and an edit of a shared document copies what it changes. d
 // must not be edited afterwards (pass a Clone).
 //
-// replaced is the text the document had before the plan, or "": a plan
-// merged into a working state replaces it there, so no later plan on that
-// state asks for it, and its entry goes, to leave room for what they do ask
-// for: in a sync, about half of what the cache held were such versions.
-//
 // Such a document counts twice its text against the cache's bound: it
 // holds, besides its own, parts of the document it was made from (the
 // tree it extended, that document's statement index), and at the end of a
 // 10,000-grant sync a cache of them held 51 MB where one of parses held
 // 35 MB.
-func remember(kind policy.Kind, text string, d *policy.Document, replaced string) {
+func remember(kind policy.Kind, text string, d *policy.Document) {
 	docCache.Lock()
 	defer docCache.Unlock()
-	if replaced != "" {
-		docCache.drop(docKey{kind, replaced})
-	}
 	k := docKey{kind, text}
 	if _, ok := docCache.cur[k]; !ok {
 		c := parsedOK(d)
 		c.cost = 2 * len(text)
 		docCache.put(k, c)
 	}
+}
+
+// Replaced tells the parse cache that a state the plan was made on now
+// holds its changes, as a sync's working state does once each grant's plan
+// is merged into it: no later plan on that state asks for the texts the
+// changes replaced, and their entries go, to leave room for what those
+// plans do ask for (in a sync, about half of what the cache held were such
+// texts). A plan made again on the state as it was only parses them again.
+func Replaced(p *Plan) {
+	docCache.Lock()
+	defer docCache.Unlock()
+	for _, ch := range p.Changes {
+		if ch.Before == "" {
+			continue
+		}
+		if kind, ok := docKinds[ch.Document.Kind]; ok {
+			docCache.drop(docKey{kind, ch.Before})
+		}
+	}
+}
+
+// docKinds is how the planner parses each kind of document it writes.
+var docKinds = map[string]policy.Kind{
+	DocKeyPolicy: policy.KindKeyPolicy, DocBucketPolicy: policy.KindBucketPolicy,
+	DocInlinePolicy: policy.KindIdentity, DocManagedPolicy: policy.KindIdentity,
 }
 
 // bucketgrantSids is parsedDoc.sids of d (nil when it has none).

@@ -582,7 +582,7 @@ func (m *merge) changes() []Change {
 				m.p.plan.Fingerprints[t.ref.ID()] = ""
 			}
 		}
-		remember(t.kind, c.After, t.after.Clone(), c.Before)
+		remember(t.kind, c.After, t.after.Clone())
 		out = append(out, c)
 	}
 	return out

@@ -64,8 +64,15 @@ func SidsOf(g GrantID, purpose string) []string {
 }
 
 // baseSids caches SidFor: ownership checks ask for the same grants' Sids
-// for every statement of every document.
-var baseSids sync.Map // sidKey -> string
+// for every statement of every document. It holds two generations of at
+// most maxBaseSids entries (as the parse cache does): a sync of 100,000
+// grants asks for 300,000 Sids, and what it asks for again is recent.
+var baseSids = struct {
+	sync.Mutex
+	cur, old map[sidKey]string
+}{cur: map[sidKey]string{}, old: map[sidKey]string{}}
+
+const maxBaseSids = 1 << 14
 
 type sidKey struct {
 	g       GrantID
@@ -74,11 +81,19 @@ type sidKey struct {
 
 func baseSid(g GrantID, purpose string) string {
 	k := sidKey{g, purpose}
-	if v, ok := baseSids.Load(k); ok {
-		return v.(string)
+	baseSids.Lock()
+	defer baseSids.Unlock()
+	if s, ok := baseSids.cur[k]; ok {
+		return s
 	}
-	s := SidFor(g.Principal, g.Bucket, g.Prefix, purpose)
-	baseSids.Store(k, s)
+	s, ok := baseSids.old[k]
+	if !ok {
+		s = SidFor(g.Principal, g.Bucket, g.Prefix, purpose)
+	}
+	if len(baseSids.cur) >= maxBaseSids {
+		baseSids.old, baseSids.cur = baseSids.cur, make(map[sidKey]string, maxBaseSids)
+	}
+	baseSids.cur[k] = s
 	return s
 }
 

@@ -184,6 +184,7 @@ func PlanAll(st *state.State, f *File, grants []Grant, o PlanOptions) (*Run, err
 			r.Status, r.Reasons = StatusError, []string{fmt.Sprintf("merging the plan of %s: %v", g, err)}
 			continue
 		}
+		diff.Replaced(p)
 		r.Status = StatusDrift
 		for _, ch := range p.Changes {
 			stmts := brief(ch.Statements)
