@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
@@ -32,6 +33,7 @@ import (
 var docCache = &parseCache{cur: map[docKey]parsedDoc{}, old: map[docKey]parsedDoc{}}
 
 type parseCache struct {
+	parses atomic.Int64 // texts parsed (tests ask)
 	sync.Mutex
 	cur, old map[docKey]parsedDoc
 	bytes    int // of the texts in cur
@@ -214,6 +216,7 @@ func parseCached(text []byte, kind policy.Kind) parsedDoc {
 	if ok {
 		return c
 	}
+	docCache.parses.Add(1)
 	d, err := policy.Parse(text, kind)
 	c = parsedDoc{err: err}
 	if err == nil {

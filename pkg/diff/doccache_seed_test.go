@@ -68,3 +68,46 @@ func TestRememberedDocumentIsTheParse(t *testing.T) {
 	}
 	t.Logf("%d written documents checked", checked)
 }
+
+// A plan leaves the texts it read in the cache: planning again on the same
+// state (as apply does before it writes, or a benchmark) finds them. Only
+// Replaced, said once a state holds the plan's changes, takes out the
+// texts they replaced; the new texts stay.
+func TestReplacedTextsLeaveTheCache(t *testing.T) {
+	sc := plangen.New(7).Scenario(1)
+	st := sc.State()
+	p, err := diff.Make(st, sc.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := diff.Parses()
+	if _, err := diff.Make(st, sc.Options()); err != nil {
+		t.Fatal(err)
+	}
+	if n := diff.Parses() - before; n > 0 {
+		t.Errorf("planning again on the same state parsed %d texts again", n)
+	}
+	var updated []diff.Change
+	for _, ch := range p.Changes {
+		if ch.Before != "" && ch.Document.Kind == diff.DocKeyPolicy {
+			updated = append(updated, ch)
+		}
+	}
+	if len(updated) == 0 {
+		t.Fatal("the scenario's plan updates no key policy; pick another")
+	}
+	for _, ch := range updated {
+		if _, ok := diff.CachedDoc(policy.KindKeyPolicy, ch.Before); !ok {
+			t.Errorf("%s: the text the plan read left the cache when the plan was made", ch.Document.ID())
+		}
+	}
+	diff.Replaced(p)
+	for _, ch := range updated {
+		if _, ok := diff.CachedDoc(policy.KindKeyPolicy, ch.Before); ok {
+			t.Errorf("%s: the replaced text is still in the cache", ch.Document.ID())
+		}
+		if _, ok := diff.CachedDoc(policy.KindKeyPolicy, ch.After); !ok {
+			t.Errorf("%s: the new text left the cache", ch.Document.ID())
+		}
+	}
+}

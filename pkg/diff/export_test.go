@@ -12,3 +12,6 @@ func CachedDoc(kind policy.Kind, text string) (*policy.Document, bool) {
 	}
 	return c.doc, ok && c.err == nil
 }
+
+// Parses is how many texts the parse cache has parsed (tests only).
+func Parses() int64 { return docCache.parses.Load() }
