@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bucketgrant/bucketgrant/pkg/policy"
+	"github.com/bucketgrant/bucketgrant/pkg/state"
 )
 
 // After a bucket's default key changes, planning the grant again writes
@@ -17,6 +18,26 @@ import (
 // grant's KMS statement in the old key's own key policy. Options.DropOldKeys
 // takes both away, once the operator knows no object needs the old key;
 // without it the plan warns (WarnOldKey).
+
+// OldKeys returns the keys other than the one the bucket is encrypted with
+// now whose policies hold bucketgrant's KMS statement for the grant opts
+// describes: the documents a plan with DropOldKeys may write besides the
+// grant's own (sync's sharding keeps them in the grant's shard). The error
+// is Make's for such options (an unknown bucket, say); none when the bucket
+// has no key of its own.
+func OldKeys(st *state.State, opts Options) ([]string, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	p := &planner{st: st, opts: opts, plan: &Plan{Fingerprints: map[string]string{}}}
+	if err := p.locate(); err != nil {
+		return nil, err
+	}
+	if p.key == nil {
+		return nil, nil
+	}
+	return p.oldKeyARNs([]GrantID{p.grantID()}), nil
+}
 
 // oldKeys handles the grant's statements about keys other than the
 // bucket's key now: with DropOldKeys it adds the changes that drop them,

@@ -63,7 +63,8 @@ func DocID(ref diff.DocRef, principal, bucket string) string {
 // GrantDocs lists the DocIDs of every document a grant may write: its
 // bucket's policy, the policy of the bucket's key (keyARN, "" when the
 // bucket has no customer key or it is unknown), and the principal's
-// identity policies for the bucket.
+// identity policies for the bucket. (Config.docsIn adds, for a grant with
+// drop_old_keys, the keys whose statements it drops.)
 func GrantDocs(g Grant, keyARN string) []string {
 	docs := []string{
 		"bucket:" + g.Bucket,

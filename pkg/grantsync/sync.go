@@ -318,14 +318,25 @@ func (c *Config) readStale(st *state.State, read func([]awsstate.Target) (*awsst
 	return nil
 }
 
-// docsIn lists a grant's documents with its bucket's key as st knows it.
+// docsIn lists a grant's documents with its bucket's key as st knows it,
+// and for a grant with drop_old_keys the keys it drops (diff.OldKeys): the
+// policy of such a key is written too, and when it is another bucket's key
+// now, that bucket's grants write it as well.
 func (c *Config) docsIn(st *state.State) func(Grant) []string {
 	return func(g Grant) []string {
 		key := ""
 		if k := st.KeyForBucket(st.FindBucket(g.Bucket)); k != nil {
 			key = k.ARN
 		}
-		return GrantDocs(g, key)
+		docs := GrantDocs(g, key)
+		if g.DropOldKeys {
+			// An error here is the grant's plan's too, and reported there.
+			olds, _ := diff.OldKeys(st, c.File.Options(g, c.ToolVersion))
+			for _, arn := range olds {
+				docs = append(docs, "key:"+arn)
+			}
+		}
+		return docs
 	}
 }
 
