@@ -17,6 +17,10 @@ type Target struct {
 	Principal     string
 	Bucket        string
 	BucketAccount string // the account whose credentials read the bucket
+	// OldKeys also reads the keys the bucket used before that name the
+	// principal (Options.OldKeys), for a grant with drop_old_keys; it needs
+	// both Principal and Bucket.
+	OldKeys bool
 }
 
 // MultiReader reads many targets across accounts, each bucket, key and
@@ -99,6 +103,8 @@ func (m *MultiReader) ReadMany(ctx context.Context, targets []Target) (*ManyResu
 	var ps []state.Principal
 	var bs []state.Bucket
 	keys := map[string]state.Key{}
+	bucketKeys := map[string]*state.Key{}
+	principalOf := map[string]state.Principal{} // by the ARN the target names
 	done, total := 0, len(principals)+len(buckets)
 	// tick counts one finished principal or bucket; mu is held.
 	tick := func() {
@@ -122,6 +128,7 @@ func (m *MultiReader) ReadMany(ctx context.Context, targets []Target) (*ManyResu
 				if err == nil {
 					mu.Lock()
 					ps = append(ps, p)
+					principalOf[arn] = p
 					tick()
 					mu.Unlock()
 					return nil
@@ -155,11 +162,16 @@ func (m *MultiReader) ReadMany(ctx context.Context, targets []Target) (*ManyResu
 			bs = append(bs, b)
 			if key != nil {
 				keys[key.ARN] = *key
+				bucketKeys[name] = key
 			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.readOldKeys(ctx, targets, runs, principalOf, bs, bucketKeys, keys, res)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -171,6 +183,42 @@ func (m *MultiReader) ReadMany(ctx context.Context, targets []Target) (*ManyResu
 		res.State.Keys = append(res.State.Keys, keys[arn])
 	}
 	return res, nil
+}
+
+// readOldKeys reads, for each target that asks (Target.OldKeys) and whose
+// principal and bucket were read, the keys its bucket used before that
+// name the principal, into keys. A failure is the bucket's error: its
+// grants are not planned on a state that may lack a key they write.
+func (m *MultiReader) readOldKeys(ctx context.Context, targets []Target, runs map[string]*run, principalOf map[string]state.Principal, bs []state.Bucket, bucketKeys map[string]*state.Key, keys map[string]state.Key, res *ManyResult) {
+	var mu sync.Mutex
+	g := newGroup(ctx)
+	asked := map[Target]bool{}
+	for _, t := range targets {
+		if !t.OldKeys || t.Principal == "" || t.Bucket == "" || asked[t] {
+			continue
+		}
+		asked[t] = true
+		p, ok := principalOf[t.Principal]
+		bi := slices.IndexFunc(bs, func(b state.Bucket) bool { return b.Name == t.Bucket })
+		key, ru := bucketKeys[t.Bucket], runs[t.BucketAccount]
+		if !ok || bi < 0 || key == nil || ru == nil {
+			continue // unread (its error is recorded) or no key of its own
+		}
+		g.Go(func(ctx context.Context) error {
+			old, err := ru.oldKeys(ctx, bs[bi], key, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.BucketErrors[t.Bucket] = err
+				return nil
+			}
+			for _, k := range old {
+				keys[k.ARN] = k
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {

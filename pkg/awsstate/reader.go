@@ -84,6 +84,8 @@ type run struct {
 	// every alias of a region once and serves every key there from it:
 	// one call per region (per 100 aliases) instead of one per key.
 	regionAliases map[string]*aliasEntry
+	// keyPols caches, per region, the keys and their policies (oldkeys.go).
+	keyPols map[string]*keyPoliciesEntry
 }
 
 type aliasEntry struct {

@@ -226,7 +226,9 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	}
 	if c.Shard == nil {
 		for _, g := range grants {
-			targets = append(targets, awsstate.Target{Principal: g.Principal, Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g)})
+			// With drop_old_keys, the keys the bucket used before too:
+			// nothing else the run reads may name them.
+			targets = append(targets, awsstate.Target{Principal: g.Principal, Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g), OldKeys: g.DropOldKeys})
 		}
 		targets = append(targets, c.listedBuckets()...)
 		res, err := read(targets)
@@ -257,7 +259,13 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	sh := NewSharding(c.Shard.N, grants, c.docsIn(bres.State))
 	targets = nil
 	for i, g := range grants {
-		if c.Prune || sh.Grant(i) == c.Shard.K {
+		switch {
+		case sh.Grant(i) == c.Shard.K && g.DropOldKeys:
+			// The bucket again, for the keys it used before (read once the
+			// principal is known). Sharding could not see such a key
+			// unless a bucket of the file uses it now (docsIn).
+			targets = append(targets, awsstate.Target{Principal: g.Principal, Bucket: g.Bucket, BucketAccount: c.File.BucketAccount(g), OldKeys: true})
+		case c.Prune || sh.Grant(i) == c.Shard.K:
 			targets = append(targets, awsstate.Target{Principal: g.Principal})
 		}
 	}
@@ -267,6 +275,11 @@ func (c *Config) read(ctx context.Context) (*state.State, readErrors, *Sharding,
 	}
 	st := bres.State
 	st.Principals = pres.State.Principals
+	for _, k := range pres.State.Keys {
+		if st.FindKey(k.ARN) == nil {
+			st.Keys = append(st.Keys, k)
+		}
+	}
 	if err := c.readStale(st, read); err != nil {
 		return nil, errs, nil, nil, err
 	}
