@@ -19,15 +19,34 @@ import (
 // kms:Decrypt on the old key after a revoke that said "removed".
 func TestRevokeAfterRekeyOnAWS(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, exampleState(t, sameAccount, nil))
+	w, oldKey, _ := rekeyedWorld(t)
+
+	out, _ := w.mustRun(0, append([]string{"revoke", "--yes"}, grantArgs()...)...)
+	if d, _ := w.srv.KeyPolicy(oldKey); strings.Contains(d, jane) {
+		t.Errorf("after the revoke the old key's policy still names Jane:\n%s\nrevoke said:\n%s", d, out)
+	}
+	if !strings.Contains(out, oldKey) {
+		t.Errorf("the revoke does not show the old key's policy:\n%s", out)
+	}
+	// Nothing is left to revoke.
+	if out, _ := w.mustRun(0, append([]string{"revoke", "--yes"}, grantArgs()...)...); !strings.Contains(out, "No changes") {
+		t.Errorf("a second revoke:\n%s", out)
+	}
+}
+
+// rekeyedWorld is the same-account scenario after Jane's grant was applied
+// with its KMS statement in the key policy and the bucket then moved to a
+// new key (outside bucketgrant): only the old key's own policy still names
+// her. It returns the old key and the new one.
+func rekeyedWorld(t *testing.T) (w *world, oldKey, newKey string) {
+	t.Helper()
+	w = newWorld(t, exampleState(t, sameAccount, nil))
 	ctx := context.Background()
 	w.mustRun(0, append([]string{"apply", "--yes", "--kms-via", "key-policy"}, grantArgs()...)...)
-	oldKey := w.keyARN
+	oldKey = w.keyARN
 	if d, _ := w.srv.KeyPolicy(oldKey); !strings.Contains(d, jane) {
 		t.Fatalf("test setup: the key policy does not name Jane:\n%s", d)
 	}
-
-	// The bucket moves to a new key (outside bucketgrant).
 	kc := kms.NewFromConfig(w.config(w.resource))
 	nk, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("the bucket's new key")})
 	if err != nil {
@@ -44,16 +63,5 @@ func TestRevokeAfterRekeyOnAWS(t *testing.T) {
 			ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: nk.KeyMetadata.Arn}}}}}); err != nil {
 		t.Fatal(err)
 	}
-
-	out, _ := w.mustRun(0, append([]string{"revoke", "--yes"}, grantArgs()...)...)
-	if d, _ := w.srv.KeyPolicy(oldKey); strings.Contains(d, jane) {
-		t.Errorf("after the revoke the old key's policy still names Jane:\n%s\nrevoke said:\n%s", d, out)
-	}
-	if !strings.Contains(out, oldKey) {
-		t.Errorf("the revoke does not show the old key's policy:\n%s", out)
-	}
-	// Nothing is left to revoke.
-	if out, _ := w.mustRun(0, append([]string{"revoke", "--yes"}, grantArgs()...)...); !strings.Contains(out, "No changes") {
-		t.Errorf("a second revoke:\n%s", out)
-	}
+	return w, oldKey, aws.ToString(nk.KeyMetadata.Arn)
 }

@@ -1,16 +1,10 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // sync against AWS with drop_old_keys: in one account with the grant in the
@@ -24,29 +18,7 @@ func TestSyncDropsOldKeysOnAWS(t *testing.T) {
 	for _, shard := range []string{"", "0/1"} {
 		t.Run("shard="+shard, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld(t, exampleState(t, sameAccount, nil))
-			ctx := context.Background()
-			w.mustRun(0, append([]string{"apply", "--yes", "--kms-via", "key-policy"}, grantArgs()...)...)
-			oldKey := w.keyARN
-			if d, _ := w.srv.KeyPolicy(oldKey); !strings.Contains(d, jane) {
-				t.Fatalf("test setup: the key policy does not name Jane:\n%s", d)
-			}
-			kc := kms.NewFromConfig(w.config(w.resource))
-			nk, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("the bucket's new key")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			root := `{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + w.resource + `:root"},"Action":"kms:*","Resource":"*"}]}`
-			if _, err := kc.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: nk.KeyMetadata.Arn, PolicyName: aws.String("default"), Policy: aws.String(root)}); err != nil {
-				t.Fatal(err)
-			}
-			s3c := s3.NewFromConfig(w.config(w.resource), func(o *s3.Options) { o.UsePathStyle = true })
-			if _, err := s3c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
-				ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
-					ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: nk.KeyMetadata.Arn}}}}}); err != nil {
-				t.Fatal(err)
-			}
-
+			w, oldKey, _ := rekeyedWorld(t)
 			grants := filepath.Join(w.dir, "grants.yaml")
 			text := "version: 1\ncredentials:\n  accounts:\n    \"" + w.resource + "\": {profile: keyadmin}\n" +
 				"grants:\n  - principal: " + jane + "\n    bucket: " + bucket + "\n"

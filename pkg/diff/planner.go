@@ -111,7 +111,11 @@ func Make(st *state.State, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &planner{st: st, opts: opts}
-	plan, err := p.make()
+	return p.done(p.make())
+}
+
+// done ends a plan that planned without error: its fingerprints are taken.
+func (p *planner) done(plan *Plan, err error) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}

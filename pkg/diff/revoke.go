@@ -19,12 +19,7 @@ func Revoke(st *state.State, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &planner{st: st, opts: opts}
-	plan, err := p.revoke()
-	if err != nil {
-		return nil, err
-	}
-	p.takeFingerprints()
-	return plan, nil
+	return p.done(p.revoke())
 }
 
 func (p *planner) revoke() (*Plan, error) {
