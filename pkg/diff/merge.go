@@ -255,6 +255,7 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	// a policy of hundreds of statements.
 	var used [maxSidVariants + 1]bool
 	var foreign []policy.Statement
+	var owned []int
 	for i, s := range t.after.Statements() {
 		k := sidVariantOf(s.Sid, base)
 		if k == 0 {
@@ -265,7 +266,20 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 			foreign = append(foreign, s)
 			continue
 		}
-		return m.rewrite(t, i, s, purpose, g, reason)
+		if !m.keepsOldKeys(t, purpose) {
+			return m.rewrite(t, i, s, purpose, g, reason)
+		}
+		owned = append(owned, i)
+	}
+	if len(owned) > 0 {
+		i, err := m.ownedForCurrentKey(t, owned, g, reason)
+		if err != nil || i >= 0 {
+			if i >= 0 {
+				return m.rewrite(t, i, t.after.Statements()[i], purpose, g, reason)
+			}
+			return err
+		}
+		// A statement of its own for the current key, below.
 	}
 	sid := ""
 	for k := 1; k <= maxSidVariants; k++ {
@@ -297,6 +311,88 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	return nil
 }
 
+// keepsOldKeys says whether the target's statement for a purpose is the
+// identity KMS statement, which names the keys the bucket used before
+// beside its key now.
+func (m *merge) keepsOldKeys(t *target, purpose string) bool {
+	return purpose == purposeKMS && t.kind == policy.KindIdentity && m.p.key != nil
+}
+
+// ownedForCurrentKey picks, among the grant's own identity KMS statements
+// (owned, by index), the one to bring up to date, or -1 for a new statement
+// for the bucket's key now. The keys in one statement share its actions,
+// so the keys the bucket used before keep the actions they were granted
+// (objects written under them are read, never written again) and the key
+// now gets those the grant needs: a statement that names old keys is
+// given the key now only when its actions are exactly the grant's.
+// Otherwise the key now gets a statement of its own, and leaves the old
+// statement if it was there. Found by the life-sequence test: a read
+// grant made write after re-keying let the role generate data keys under
+// the old key (sequence 2763), and a write grant narrowed to read after
+// re-keying gave the new key the old statement's write actions (11145).
+func (m *merge) ownedForCurrentKey(t *target, owned []int, g *grant, reason string) (int, error) {
+	stmts := t.after.Statements()
+	cur := m.p.key.ARN
+	covers := func(s policy.Statement) bool {
+		return !slices.ContainsFunc(g.actions, func(a string) bool { return !containsFold(valuesOf(s.Action), a) })
+	}
+	oldKeys := func(s policy.Statement) []string {
+		return slices.DeleteFunc(slices.Clone(valuesOf(s.Resource)), func(k string) bool { return k == cur })
+	}
+	for _, i := range owned {
+		s := stmts[i]
+		if !slices.Contains(valuesOf(s.Resource), cur) {
+			continue
+		}
+		olds := oldKeys(s)
+		if covers(s) || len(olds) == 0 {
+			return i, nil
+		}
+		// The old keys stay as they were; the key now moves to the new
+		// statement, with the actions it had and the grant's.
+		for _, a := range valuesOf(s.Action) {
+			if !containsFold(g.actions, a) {
+				g.actions = append(g.actions, a)
+			}
+		}
+		raw, _ := json.Marshal(olds)
+		if len(olds) == 1 {
+			raw, _ = json.Marshal(olds[0])
+		}
+		if err := t.after.SetStatementMember(i, "Resource", raw); err != nil {
+			return -1, err
+		}
+		m.warnOldKeys(t, s.Sid, olds)
+		t.stmts = append(t.stmts, StatementChange{Op: OpRewrite, Sid: s.Sid, Index: i,
+			Reason: reason + fmt.Sprintf(" (%s moves to a statement of its own: the keys the bucket used before keep only the actions they had)", cur)})
+		return -1, nil
+	}
+	same := func(s policy.Statement) bool {
+		have := valuesOf(s.Action)
+		return covers(s) && !slices.ContainsFunc(have, func(a string) bool { return !containsFold(g.actions, a) })
+	}
+	for _, i := range owned {
+		if same(stmts[i]) {
+			return i, nil
+		}
+	}
+	for _, i := range owned {
+		m.warnOldKeys(t, stmts[i].Sid, oldKeys(stmts[i]))
+	}
+	return -1, nil
+}
+
+// warnOldKeys says that the grant's KMS statement still names keys the
+// bucket used before.
+func (m *merge) warnOldKeys(t *target, sid string, old []string) {
+	if len(old) == 0 {
+		return
+	}
+	ref := t.ref
+	m.p.warn(Warning{Kind: WarnOldKey, Document: &ref,
+		Message: fmt.Sprintf("bucketgrant's KMS statement %s also names %s, which the bucket used before %s: objects written under it still need it, so it stays granted; plan with --drop-old-keys to remove it once no object uses it", sid, strings.Join(old, ", "), m.p.key.ARN)})
+}
+
 // rewrite brings bucketgrant's own statement i up to what the grant needs:
 // the actions it lacks, the bucket's current key besides the keys it names
 // (objects written under an earlier key still need that one), and the
@@ -319,11 +415,7 @@ func (m *merge) rewrite(t *target, i int, s policy.Statement, purpose string, g 
 			keys = append(keys, m.p.key.ARN)
 		}
 	}
-	if old := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == m.p.key.ARN }); len(old) > 0 {
-		ref := t.ref
-		m.p.warn(Warning{Kind: WarnOldKey, Document: &ref,
-			Message: fmt.Sprintf("bucketgrant's KMS statement %s also names %s, which the bucket used before %s: objects written under it still need it, so it stays granted; plan with --drop-old-keys to remove it once no object uses it", s.Sid, strings.Join(old, ", "), m.p.key.ARN)})
-	}
+	m.warnOldKeys(t, s.Sid, slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == m.p.key.ARN }))
 	want := m.statement(t, s.Sid, purpose, actions, keys)
 	wantDoc, err := policy.Parse(statementDoc(want), t.kind)
 	if err != nil {
