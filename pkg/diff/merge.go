@@ -352,7 +352,7 @@ func (m *merge) ownedForCurrentKey(t *target, owned []int, g *grant, reason stri
 		// statement, with the actions it had and the grant's.
 		for _, a := range valuesOf(s.Action) {
 			if !containsFold(g.actions, a) {
-				g.actions = append(g.actions, a)
+				g.actions = append(slices.Clip(g.actions), a)
 			}
 		}
 		raw, _ := json.Marshal(olds)
