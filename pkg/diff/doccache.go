@@ -271,16 +271,8 @@ func Replaced(p *Plan) {
 		if ch.Before == "" {
 			continue
 		}
-		if kind, ok := docKinds[ch.Document.Kind]; ok {
-			docCache.drop(docKey{kind, ch.Before})
-		}
+		docCache.drop(docKey{ch.Document.PolicyKind(), ch.Before})
 	}
-}
-
-// docKinds is how the planner parses each kind of document it writes.
-var docKinds = map[string]policy.Kind{
-	DocKeyPolicy: policy.KindKeyPolicy, DocBucketPolicy: policy.KindBucketPolicy,
-	DocInlinePolicy: policy.KindIdentity, DocManagedPolicy: policy.KindIdentity,
 }
 
 // bucketgrantSids is parsedDoc.sids of d (nil when it has none).

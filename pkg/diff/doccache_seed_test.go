@@ -20,10 +20,6 @@ import (
 // policies, revoked orphans).
 func TestRememberedDocumentIsTheParse(t *testing.T) {
 	gen := plangen.New(7)
-	kinds := map[string]policy.Kind{
-		diff.DocKeyPolicy: policy.KindKeyPolicy, diff.DocBucketPolicy: policy.KindBucketPolicy,
-		diff.DocInlinePolicy: policy.KindIdentity, diff.DocManagedPolicy: policy.KindIdentity,
-	}
 	checked := 0
 	for i := range 400 {
 		sc := gen.Scenario(i)
@@ -32,8 +28,8 @@ func TestRememberedDocumentIsTheParse(t *testing.T) {
 			continue
 		}
 		for _, ch := range p.Changes {
-			kind, ok := kinds[ch.Document.Kind]
-			if !ok || ch.After == "" {
+			kind := ch.Document.PolicyKind()
+			if ch.After == "" {
 				continue
 			}
 			got, ok := diff.CachedDoc(kind, ch.After)

@@ -273,11 +273,11 @@ func (m *merge) upsert(t *target, purpose string, g *grant) error {
 	}
 	if len(owned) > 0 {
 		i, err := m.ownedForCurrentKey(t, owned, g, reason)
-		if err != nil || i >= 0 {
-			if i >= 0 {
-				return m.rewrite(t, i, t.after.Statements()[i], purpose, g, reason)
-			}
+		if err != nil {
 			return err
+		}
+		if i >= 0 {
+			return m.rewrite(t, i, t.after.Statements()[i], purpose, g, reason)
 		}
 		// A statement of its own for the current key, below.
 	}

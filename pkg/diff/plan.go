@@ -118,6 +118,18 @@ type DocRef struct {
 	Account string `json:"account"`
 }
 
+// PolicyKind is how the document is parsed and judged: a key policy, a
+// bucket policy, or (inline or managed) an identity policy.
+func (d DocRef) PolicyKind() policy.Kind {
+	switch d.Kind {
+	case DocKeyPolicy:
+		return policy.KindKeyPolicy
+	case DocBucketPolicy:
+		return policy.KindBucketPolicy
+	}
+	return policy.KindIdentity
+}
+
 // ID is the document's stable identifier, used as the key of fingerprints.
 func (d DocRef) ID() string {
 	if d.Name != "" {

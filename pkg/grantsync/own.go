@@ -216,15 +216,5 @@ func isOwnManaged(arn string) bool { return strings.Contains(arn, ":policy/bucke
 // condition bucketgrant does not write). A statement with the Sid but more
 // content is someone else's and stays. doc is where the statement is.
 func owns(s policy.Statement, doc diff.DocRef, id grantID, purpose string) bool {
-	return diff.Owned(s, kindOf(doc), diff.GrantID{Principal: id.principal, Bucket: id.bucket, Prefix: id.prefix}, purpose)
-}
-
-func kindOf(doc diff.DocRef) policy.Kind {
-	switch doc.Kind {
-	case diff.DocKeyPolicy:
-		return policy.KindKeyPolicy
-	case diff.DocBucketPolicy:
-		return policy.KindBucketPolicy
-	}
-	return policy.KindIdentity
+	return diff.Owned(s, doc.PolicyKind(), diff.GrantID{Principal: id.principal, Bucket: id.bucket, Prefix: id.prefix}, purpose)
 }
